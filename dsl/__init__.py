@@ -1,0 +1,1 @@
+"""The agreement language: grammar, syntax tree, static checks and formatter."""

@@ -1,0 +1,307 @@
+"""Syntax-tree nodes of the agreement language; every node carries its source span."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Union
+
+from dsl.errors import Span
+
+
+@dataclass(frozen=True)
+class Node:
+    span: Span = field(compare=False, repr=False, kw_only=True)
+
+
+# ---------------------------------------------------------------- values
+
+@dataclass(frozen=True)
+class Literal(Node):
+    """A literal value. kind: text, number, percent, yesno, date, time."""
+
+    kind: str
+    value: object  # str | float | int | bool | date | datetime
+    raw: str = field(compare=False)
+
+
+@dataclass(frozen=True)
+class ListLiteral(Node):
+    items: tuple[Literal, ...]
+
+
+@dataclass(frozen=True)
+class Path(Node):
+    """`incident.NAME[.NAME...]` or `party.NAME`."""
+
+    root: str  # "incident" or "party"
+    names: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return ".".join((self.root, *self.names))
+
+
+Value = Union[Literal, ListLiteral, Path]
+
+
+# ---------------------------------------------------------------- conditions
+
+@dataclass(frozen=True)
+class Or(Node):
+    items: tuple["Condition", ...]
+
+
+@dataclass(frozen=True)
+class And(Node):
+    items: tuple["Condition", ...]
+
+
+@dataclass(frozen=True)
+class Not(Node):
+    item: "Condition"
+
+
+@dataclass(frozen=True)
+class Group(Node):
+    """Parentheses the author wrote; kept so the formatter can keep them."""
+
+    item: "Condition"
+
+
+@dataclass(frozen=True)
+class TriggerRef(Node):
+    name: str
+
+
+@dataclass(frozen=True)
+class Breached(Node):
+    clause: str
+    clause_span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Compare(Node):
+    left: Value
+    op: str  # == != < <= > >= in "not in" contains
+    right: Value
+
+
+@dataclass(frozen=True)
+class Given(Node):
+    path: Path
+    negated: bool  # True for `is not given`
+
+
+@dataclass(frozen=True)
+class Intersects(Node):
+    left: Path
+    right: Path
+
+
+Condition = Union[Or, And, Not, Group, TriggerRef, Breached, Compare, Given, Intersects]
+
+
+# ---------------------------------------------------------------- small parts
+
+@dataclass(frozen=True)
+class Name(Node):
+    """An identifier where it is used (a reference), with its own span."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Duration(Node):
+    amount: int
+    unit: str  # minute, hour, day, business day, week
+    raw_unit: str = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Deadline(Node):
+    """`within D`, `within D of incident.F`, `within D of breach of C`, or `by TIME`."""
+
+    kind: str  # "within", "within_field", "within_breach", "by"
+    duration: Duration | None = None
+    field_path: Path | None = None
+    breach_of: Name | None = None
+    time: Literal | None = None
+
+
+@dataclass(frozen=True)
+class Statement(Node):
+    subject: Name  # a role or a party
+    modality: str  # must, may, "must not"
+    action: Literal
+    deadline: Deadline | None
+
+
+@dataclass(frozen=True)
+class CostShare(Node):
+    who: Name
+    percent: Literal | None  # None for equal shares
+
+
+@dataclass(frozen=True)
+class Costs(Node):
+    kind: str  # "borne", "equal", "percent"
+    shares: tuple[CostShare, ...]
+
+
+@dataclass(frozen=True)
+class TypeRef(Node):
+    name: str  # text number yes/no date time party severity urgency certainty
+    item: "TypeRef | None" = None  # for `list of TYPE`
+
+    def __str__(self) -> str:
+        return f"list of {self.item}" if self.item else self.name
+
+
+# ---------------------------------------------------------------- declarations
+
+@dataclass(frozen=True)
+class HeaderItem(Node):
+    """One line of the agreement header: title, kind, binding, effective, ..."""
+
+    key: str  # title kind binding effective governing_law withdrawal_notice language
+    value: object  # Literal | Name | Duration | bool | tuple[Literal, Literal | None]
+
+
+@dataclass(frozen=True)
+class AgreementDecl(Node):
+    id: str
+    id_span: Span = field(compare=False, repr=False)
+    items: tuple[HeaderItem, ...]
+
+
+@dataclass(frozen=True)
+class Recital(Node):
+    text: Literal
+
+
+@dataclass(frozen=True)
+class Attribute(Node):
+    name: str
+    value: Literal | ListLiteral
+
+
+@dataclass(frozen=True)
+class PartyDecl(Node):
+    id: str
+    id_span: Span = field(compare=False, repr=False)
+    name: Literal
+    attributes: tuple[Attribute, ...]
+
+
+@dataclass(frozen=True)
+class FieldDecl(Node):
+    name: str
+    type: TypeRef
+    one_of: tuple[Literal, ...] | None
+
+
+@dataclass(frozen=True)
+class FieldsDecl(Node):
+    fields: tuple[FieldDecl, ...]
+
+
+@dataclass(frozen=True)
+class RoleDecl(Node):
+    """kind: fixed (members), field (path), where (condition), except (members), area."""
+
+    id: str
+    id_span: Span = field(compare=False, repr=False)
+    kind: str
+    members: tuple[Name, ...] = ()
+    path: Path | None = None
+    condition: Condition | None = None
+
+
+@dataclass(frozen=True)
+class TriggerDecl(Node):
+    id: str
+    id_span: Span = field(compare=False, repr=False)
+    condition: Condition
+
+
+@dataclass(frozen=True)
+class ClauseItem(Node):
+    """One line of a clause: when, statement, unless, costs or text."""
+
+    key: str
+    value: object  # Condition | Statement | Costs | Literal
+
+
+@dataclass(frozen=True)
+class ClauseDecl(Node):
+    id: str
+    id_span: Span = field(compare=False, repr=False)
+    title: Literal | None
+    items: tuple[ClauseItem, ...]
+
+    def get(self, key: str):
+        for item in self.items:
+            if item.key == key:
+                return item.value
+        return None
+
+
+@dataclass(frozen=True)
+class Expect(Node):
+    """kind: duty (party, modality, clause, by), no_clause (clause), no_duty (party)."""
+
+    kind: str
+    party: Name | None = None
+    modality: str | None = None
+    clause: Name | None = None
+    by: Literal | None = None
+
+
+@dataclass(frozen=True)
+class ExampleItem(Node):
+    key: str  # incident, at, expect
+    value: object
+
+
+@dataclass(frozen=True)
+class ExampleDecl(Node):
+    name: Literal
+    items: tuple[ExampleItem, ...]
+
+    def get(self, key: str):
+        for item in self.items:
+            if item.key == key:
+                return item.value
+        return None
+
+    @property
+    def expects(self) -> list[Expect]:
+        return [item.value for item in self.items if item.key == "expect"]
+
+
+Declaration = Union[AgreementDecl, Recital, PartyDecl, FieldsDecl, RoleDecl, TriggerDecl,
+                    ClauseDecl, ExampleDecl]
+
+
+@dataclass(frozen=True)
+class Comment(Node):
+    text: str  # including the leading '#'
+    own_line: bool
+
+
+@dataclass(frozen=True)
+class Document(Node):
+    """A whole `.agreement` file as written."""
+
+    declarations: tuple[Declaration, ...]
+    comments: tuple[Comment, ...]
+    filename: str = field(compare=False)
+    source: str = field(compare=False, repr=False)
+
+    def of_type(self, cls) -> list:
+        return [d for d in self.declarations if isinstance(d, cls)]
+
+    @property
+    def agreement(self) -> AgreementDecl | None:
+        found = self.of_type(AgreementDecl)
+        return found[0] if found else None

@@ -1,0 +1,573 @@
+"""The pyparsing grammar of the agreement language, building `dsl.ast` nodes with spans."""
+
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+from datetime import date, datetime
+from functools import lru_cache
+
+import pyparsing as pp
+
+from dsl import ast
+from dsl.errors import CompactError, Diagnostic, Span
+from dsl.lexical import scan_comments, suggest
+
+pp.ParserElement.set_default_whitespace_chars(" \t\r\n")
+
+DECLARATION_KEYWORDS = ("agreement", "recital", "party", "fields", "role", "trigger", "clause",
+                        "example")
+RESERVED = frozenset(DECLARATION_KEYWORDS + (
+    "title", "kind", "binding", "effective", "until", "governing", "withdrawal", "language",
+    "is", "parties", "where", "except", "whose", "intersects", "when", "unless", "must", "may",
+    "not", "and", "or", "costs", "borne", "by", "shared", "equally", "text", "within", "of",
+    "breach", "breached", "given", "in", "contains", "incident", "yes", "no", "at", "expect",
+    "duty", "for", "one", "business",
+))
+KINDS = ("mou", "mutual-aid", "compact", "protocol", "other")
+SCALE_TYPES = ("severity", "urgency", "certainty")
+SIMPLE_TYPES = ("text", "number", "yes/no", "date", "time", "party") + SCALE_TYPES
+UNITS = {"minute": "minute", "minutes": "minute", "hour": "hour", "hours": "hour",
+         "day": "day", "days": "day", "week": "week", "weeks": "week",
+         "business day": "business day", "business days": "business day"}
+
+TIME_RE = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})"
+DATE_RE = r"\d{4}-\d{2}-\d{2}"
+_ESCAPE = re.compile(r"\\(.)")
+
+
+FATAL = "\x00"  # marks a message we wrote ourselves; pyparsing re-wraps exception classes
+
+
+def _Fatal(s: str, loc: int, message: str) -> pp.ParseFatalException:
+    """A syntax error whose message we wrote ourselves (not pyparsing's 'Expected ...')."""
+    return pp.ParseFatalException(s, loc, FATAL + message)
+
+
+def _listed(expr: pp.ParserElement) -> pp.ParserElement:
+    """`expr, expr, ...` where a comma must be followed by another item."""
+    return expr + pp.ZeroOrMore(pp.Suppress(",") - expr)
+
+
+def parse_time(raw: str) -> datetime:
+    value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        raise ValueError("a time needs an offset such as Z or -05:00")
+    return value
+
+
+def unquote(raw: str) -> str:
+    """The value of a string literal as written in the source."""
+    if raw.startswith('"""'):
+        body = raw[3:-3]
+        if body.startswith("\n"):
+            body = body[1:]
+        elif body.startswith("\r\n"):
+            body = body[2:]
+        lines = body.split("\n")
+        if len(lines) > 1 and not lines[-1].strip():
+            lines = lines[:-1]
+            body = "\n".join(lines)
+        return textwrap.dedent(body).replace("\r\n", "\n")
+    return _ESCAPE.sub(lambda m: {"n": "\n"}.get(m.group(1), m.group(1)), raw[1:-1])
+
+
+def _span(s: str, start: int, end: int) -> Span:
+    return Span.at(s, start, end)
+
+
+def _node(expr: pp.ParserElement, build, name: str | None = None) -> pp.ParserElement:
+    """Wrap `expr` so its tokens become one node built by `build(tokens, span)`."""
+
+    def action(s, loc, toks):
+        return build(toks[1], _span(s, toks[0], toks[2]))
+
+    wrapped = pp.Located(expr).set_parse_action(action)
+    if name:
+        wrapped.set_name(name)
+    return wrapped
+
+
+def K(word: str) -> pp.ParserElement:
+    return pp.Keyword(word, ident_chars=pp.identbodychars + "-").set_name(f"'{word}'")
+
+
+@lru_cache(maxsize=1)
+def grammar() -> pp.ParserElement:
+    """Build the grammar once: pyparsing elements are reusable and building them is slow."""
+
+    S = pp.Suppress
+
+    # ------------------------------------------------------------ tokens
+    def ident_action(s, loc, toks):
+        word = toks[0]
+        if word in RESERVED:
+            raise pp.ParseException(s, loc, f"'{word}' is a keyword")
+        return ast.Name(word, span=_span(s, loc, loc + len(word)))
+
+    ident = pp.Regex(r"[A-Za-z_][A-Za-z0-9_]*").set_parse_action(ident_action).set_name("a name")
+    slug = pp.Regex(r"[A-Za-z_][A-Za-z0-9_.\-]*").set_name("an agreement id")
+
+    def string_action(s, loc, toks):
+        raw = toks[0]
+        if not raw.startswith('"""'):
+            bad = re.search(r'\\([^"\\n])', raw)
+            if bad:
+                raise _Fatal(s, loc + bad.start(),
+                             f"unknown escape '\\{bad.group(1)}' in a string; use \\\", \\\\ or \\n")
+        return ast.Literal("text", unquote(raw), raw, span=_span(s, loc, loc + len(raw)))
+
+    string = pp.Regex(r'"""[\s\S]*?"""|"(?:[^"\\\n]|\\.)*"').set_parse_action(string_action)
+    string.set_name("a string in double quotes")
+
+    def time_action(s, loc, toks):
+        try:
+            value = parse_time(toks[0])
+        except ValueError:
+            raise _Fatal(s, loc, f"'{toks[0]}' is not a valid time")
+        return ast.Literal("time", value, toks[0], span=_span(s, loc, loc + len(toks[0])))
+
+    def date_action(s, loc, toks):
+        try:
+            value = date.fromisoformat(toks[0])
+        except ValueError:
+            raise _Fatal(s, loc, f"'{toks[0]}' is not a valid date")
+        return ast.Literal("date", value, toks[0], span=_span(s, loc, loc + len(toks[0])))
+
+    def naive_time_action(s, loc, toks):
+        raise _Fatal(s, loc, f"the time '{toks[0]}' has no offset; add Z or an offset such as -05:00")
+
+    time_lit = pp.Regex(TIME_RE + r"(?![\w:.+-])").set_parse_action(time_action).set_name("a time")
+    naive_time = pp.Regex(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?").set_parse_action(
+        naive_time_action)
+    date_lit = pp.Regex(DATE_RE + r"(?![\w:.+-])").set_parse_action(date_action).set_name("a date")
+
+    def number_action(s, loc, toks):
+        raw = toks[0]
+        if raw.endswith("%"):
+            return ast.Literal("percent", float(raw[:-1]), raw, span=_span(s, loc, loc + len(raw)))
+        value = float(raw) if "." in raw else int(raw)
+        return ast.Literal("number", value, raw, span=_span(s, loc, loc + len(raw)))
+
+    number = pp.Regex(r"-?\d+(?:\.\d+)?%?(?![\w.])").set_parse_action(number_action)
+    number.set_name("a number")
+    percent = pp.Regex(r"\d+(?:\.\d+)?%").set_parse_action(number_action).set_name("a percentage")
+
+    def yesno_action(s, loc, toks):
+        return ast.Literal("yesno", toks[0] == "yes", toks[0], span=_span(s, loc, loc + len(toks[0])))
+
+    yesno = (K("yes") | K("no")).set_parse_action(yesno_action).set_name("yes or no")
+    literal = (time_lit | naive_time | date_lit | number | string | yesno).set_name("a value")
+
+    def list_action(s, loc, toks):
+        return ast.ListLiteral(tuple(toks[1]), span=_span(s, toks[0], toks[2]))
+
+    list_lit = pp.Located(S("[") - pp.Optional(_listed(literal)) - S("]"))
+    list_lit.set_parse_action(list_action).set_name("a list in square brackets")
+
+    name_part = pp.Regex(r"[A-Za-z_][A-Za-z0-9_]*")
+
+    def path_action(s, loc, toks):
+        root, *names = toks[1]
+        return ast.Path(root, tuple(names), span=_span(s, toks[0], toks[2]))
+
+    path = pp.Located(
+        (K("incident") | K("party")) + pp.Combine(S(".") - name_part.copy().set_name(
+            "a field name after the dot")) + pp.ZeroOrMore(pp.Combine(S(".") + name_part))
+    ).set_parse_action(path_action).set_name("incident.FIELD or party.NAME")
+    path.leave_whitespace()  # paths are written without spaces around the dots
+    path_ws = pp.Empty() + path  # skip leading whitespace, then a tight path
+
+    # ------------------------------------------------------------ durations and deadlines
+    def duration_action(s, loc, toks):
+        amount, unit_raw = toks[1][0], " ".join(toks[1][1:])
+        return ast.Duration(int(amount), UNITS[unit_raw], unit_raw, span=_span(s, toks[0], toks[2]))
+
+    unit = (pp.Group(K("business") - (K("days") | K("day")).set_name("'days'"))
+            .set_parse_action(lambda t: "business " + t[0][1])
+            | pp.Regex(r"(minutes?|hours?|days?|weeks?)(?![\w-])")).set_name(
+        "a unit (minutes, hours, days, business days or weeks)")
+    duration = pp.Located(pp.Regex(r"\d+(?![\w.%])").set_name("a whole number") - unit)
+    duration.set_parse_action(duration_action).set_name("a duration such as 30 minutes")
+
+    def deadline_action(s, loc, toks):
+        span = _span(s, toks[0], toks[2])
+        parts = list(toks[1])
+        if parts[0] == "by":
+            return ast.Deadline("by", time=parts[1], span=span)
+        dur = parts[1]
+        if len(parts) == 2:
+            return ast.Deadline("within", duration=dur, span=span)
+        if isinstance(parts[2], ast.Path):
+            return ast.Deadline("within_field", duration=dur, field_path=parts[2], span=span)
+        return ast.Deadline("within_breach", duration=dur, breach_of=parts[2], span=span)
+
+    anchor = (path_ws | (S(K("breach")) - S(K("of")) - ident.copy().set_name("a clause id")))
+    anchor.set_name("incident.FIELD or 'breach of CLAUSE'")
+    deadline = pp.Located(
+        K("within") - duration - pp.Optional(S(K("of")) - anchor)
+        | K("by") - (time_lit | naive_time).set_name("a time such as 2026-03-14T08:00:00Z")
+    ).set_parse_action(deadline_action).set_name("a deadline")
+
+    # ------------------------------------------------------------ conditions
+    condition = pp.Forward().set_name("a condition")
+    value = (path_ws | literal | list_lit).set_name("a value or incident.FIELD")
+
+    OPS = pp.Regex(r"==|!=|<=|>=|<|>").set_name("a comparison") | \
+        pp.Combine(K("not") + K("in"), adjacent=False, join_string=" ") | K("in") | K("contains")
+
+    def comparison_action(s, loc, toks):
+        span = _span(s, toks[0], toks[2])
+        left, *rest = toks[1]
+        if rest[0] == "is":
+            if not isinstance(left, ast.Path):
+                raise _Fatal(s, toks[0], "only incident.FIELD or party.NAME can be 'given'")
+            return ast.Given(left, len(rest) == 3, span=span)
+        if rest[0] == "intersects":
+            for side in (left, rest[1]):
+                if not isinstance(side, ast.Path):
+                    raise _Fatal(s, side.span.start, "'intersects' compares two fields")
+            return ast.Intersects(left, rest[1], span=span)
+        return ast.Compare(left, rest[0], rest[1], span=span)
+
+    comparison = pp.Located(
+        value - (
+            K("is") - pp.Optional(K("not")) - K("given").set_name("'given' or 'not given'")
+            | K("intersects") - path_ws
+            | OPS - value
+        ).set_name("a comparison (==, !=, <, <=, >, >=, in, not in, contains), 'is given' or "
+                   "'intersects'")
+    ).set_parse_action(comparison_action)
+
+    def breached_action(s, loc, toks):
+        name = toks[1][1]
+        return ast.Breached(name.name, name.span, span=_span(s, toks[0], toks[2]))
+
+    breached = pp.Located(K("breached") - ident.copy().set_name("a clause id"))
+    breached.set_parse_action(breached_action)
+
+    trigger_ref = ident.copy().set_parse_action(
+        ident_action, lambda t: ast.TriggerRef(t[0].name, span=t[0].span)).set_name("a trigger id")
+
+    group = pp.Located(S("(") - condition - S(")").set_name("')'")).set_parse_action(
+        lambda s, l, t: ast.Group(t[1][0], span=_span(s, t[0], t[2])))
+
+    not_expr = pp.Forward()
+    not_expr <<= (
+        pp.Located(S(K("not")) - not_expr).set_parse_action(
+            lambda s, l, t: ast.Not(t[1][0], span=_span(s, t[0], t[2])))
+        | group | breached | comparison | trigger_ref
+    ).set_name("a condition")
+
+    def chain(cls):
+        def action(s, loc, toks):
+            items = toks[1]
+            if len(items) == 1:
+                return items[0]
+            return cls(tuple(items), span=_span(s, toks[0], toks[2]))
+        return action
+
+    and_expr = pp.Located(not_expr + pp.ZeroOrMore(S(K("and")) - not_expr)).set_parse_action(
+        chain(ast.And))
+    condition <<= pp.Located(and_expr + pp.ZeroOrMore(S(K("or")) - and_expr)).set_parse_action(
+        chain(ast.Or))
+
+    # ------------------------------------------------------------ declarations
+    decl_start = pp.MatchFirst([K(w) for w in DECLARATION_KEYWORDS])
+
+    def end_of(what: str) -> pp.ParserElement:
+        return (pp.FollowedBy(decl_start) | pp.StringEnd()).set_name(what)
+
+    def item(key: str, expr: pp.ParserElement, cls=ast.HeaderItem) -> pp.ParserElement:
+        def action(s, loc, toks):
+            values = list(toks[1])
+            value = values[0] if len(values) == 1 else tuple(values)
+            return cls(key, value, span=_span(s, toks[0], toks[2]))
+        return pp.Located(expr).set_parse_action(action)
+
+    kind_word = pp.MatchFirst([K(k) for k in KINDS]).set_name(
+        "a kind (mou, mutual-aid, compact, protocol or other)")
+
+    def kind_action(s, loc, toks):
+        return ast.Name(toks[0], span=_span(s, loc, loc + len(toks[0])))
+
+    kind_word.set_parse_action(kind_action)
+    header_item = (
+        item("title", S(K("title")) - string)
+        | item("kind", S(K("kind")) - kind_word)
+        | item("binding", K("binding").set_parse_action(lambda: True))
+        | item("binding", K("non-binding").set_parse_action(lambda: False))
+        | item("effective", S(K("effective")) - date_lit - pp.Optional(S(K("until")) - date_lit))
+        | item("governing_law", S(K("governing")) - S(K("law")) - string)
+        | item("withdrawal_notice", S(K("withdrawal")) - S(K("notice")) - duration)
+        | item("language", S(K("language")) - string)
+    )
+
+    def agreement_action(s, loc, toks):
+        _, slug_start, slug_text, *items = toks[1]
+        return ast.AgreementDecl(
+            slug_text, _span(s, slug_start, slug_start + len(slug_text)), tuple(items),
+            span=_span(s, toks[0], toks[2]))
+
+    agreement = pp.Located(
+        K("agreement") - pp.Located(slug).set_parse_action(lambda t: [t[0], t[1][0]])
+        - pp.ZeroOrMore(header_item)
+        - end_of("an agreement line (title, kind, binding or non-binding, effective, "
+                 "governing law, withdrawal notice)")
+    ).set_parse_action(agreement_action)
+
+    recital = pp.Located(S(K("recital")) - string - end_of("the next declaration")) \
+        .set_parse_action(lambda s, l, t: ast.Recital(t[1][0], span=_span(s, t[0], t[2])))
+
+    attr_name = ident.copy().set_name("an attribute name")
+    attribute = pp.Located(attr_name + (literal | list_lit).set_name("a value")).set_parse_action(
+        lambda s, l, t: ast.Attribute(t[1][0].name, t[1][1], span=_span(s, t[0], t[2])))
+
+    def party_action(s, loc, toks):
+        name, full, *attrs = toks[1]
+        return ast.PartyDecl(name.name, name.span, full, tuple(attrs),
+                             span=_span(s, toks[0], toks[2]))
+
+    party = pp.Located(
+        S(K("party")) - ident.copy().set_name("a party id") - string.copy().set_name(
+            "the party's full legal name in double quotes")
+        - pp.ZeroOrMore(attribute) - end_of("a party attribute (NAME VALUE)")
+    ).set_parse_action(party_action)
+
+    type_ref = pp.Forward().set_name("a type (text, number, yes/no, date, time, party, "
+                                     "list of TYPE, severity, urgency, certainty)")
+    simple_type = pp.Located(pp.Regex(r"yes/no|(?:text|number|date|time|party|severity|urgency|"
+                                      r"certainty)(?![\w/-])"))
+    simple_type.set_parse_action(lambda s, l, t: ast.TypeRef(t[1][0], span=_span(s, t[0], t[2])))
+    list_type = pp.Located(S(pp.Keyword("list")) - S(K("of")) - type_ref).set_parse_action(
+        lambda s, l, t: ast.TypeRef("list", t[1][0], span=_span(s, t[0], t[2])))
+    type_ref <<= (list_type | simple_type).set_name(
+        "a type (text, number, yes/no, date, time, party, list of TYPE, severity, urgency or "
+        "certainty)")
+
+    def field_action(s, loc, toks):
+        name, typ, *rest = toks[1]
+        return ast.FieldDecl(name.name, typ, tuple(rest) if rest else None,
+                             span=_span(s, toks[0], toks[2]))
+
+    field_name = pp.Regex(r"[A-Za-z_][A-Za-z0-9_]*").set_parse_action(
+        lambda s, l, t: ast.Name(t[0], span=_span(s, l, l + len(t[0])))).set_name("a field name")
+    field_decl = pp.Located(
+        ~decl_start + field_name - type_ref
+        - pp.Optional(S(K("one")) - S(K("of")) - _listed(literal))
+    ).set_parse_action(field_action)
+    fields = pp.Located(
+        S(K("fields")) - pp.ZeroOrMore(field_decl) - end_of("a field (NAME TYPE [one of ...])")
+    ).set_parse_action(lambda s, l, t: ast.FieldsDecl(tuple(t[1]), span=_span(s, t[0], t[2])))
+
+    member = ident.copy().set_name("a party or role id")
+    members = pp.Group(_listed(member))
+
+    def role_action(s, loc, toks):
+        name, body = toks[1][0], toks[1][1]
+        span = _span(s, toks[0], toks[2])
+        kind = body[0]
+        if kind == "where":
+            return ast.RoleDecl(name.name, name.span, "where", condition=body[1], span=span)
+        if kind == "except":
+            return ast.RoleDecl(name.name, name.span, "except", members=tuple(body[1]), span=span)
+        if kind == "area":
+            return ast.RoleDecl(name.name, name.span, "area", path=body[1], span=span)
+        if kind == "field":
+            return ast.RoleDecl(name.name, name.span, "field", path=body[1], span=span)
+        return ast.RoleDecl(name.name, name.span, "fixed", members=tuple(body[1]), span=span)
+
+    role_body = pp.Group(
+        S(K("parties")) - (
+            K("where") - condition
+            | K("except") - members
+            | (K("whose").set_parse_action(lambda: "area") - S(pp.Keyword("area"))
+               - S(K("intersects")) - path_ws)
+        ).set_name("'where CONDITION', 'except ROLE, ...' or 'whose area intersects incident.area'")
+        | pp.Empty().set_parse_action(lambda: "field") + path_ws
+        | pp.Empty().set_parse_action(lambda: "fixed") + members
+    ).set_name("parties (PARTY, ...), incident.FIELD or 'parties where/except/whose ...'")
+    role = pp.Located(
+        S(K("role")) - ident.copy().set_name("a role id") - S(K("is")) - role_body
+        - end_of("the next declaration")
+    ).set_parse_action(role_action)
+
+    trigger = pp.Located(
+        S(K("trigger")) - ident.copy().set_name("a trigger id") - S(K("when")) - condition
+        - end_of("'and', 'or' or the next declaration")
+    ).set_parse_action(lambda s, l, t: ast.TriggerDecl(t[1][0].name, t[1][0].span, t[1][1],
+                                                       span=_span(s, t[0], t[2])))
+
+    modality = (pp.Combine(K("must") + K("not"), adjacent=False, join_string=" ")
+                | K("must") | K("may")).set_name("'must', 'may' or 'must not'")
+
+    def statement_action(s, loc, toks):
+        subject, modal, action, *rest = toks[1]
+        return ast.Statement(subject, modal, action, rest[0] if rest else None,
+                             span=_span(s, toks[0], toks[2]))
+
+    statement = pp.Located(
+        ident + modality - string.copy().set_name("the action in double quotes")
+        - pp.Optional(deadline)
+    ).set_parse_action(statement_action)
+
+    def share_action(s, loc, toks):
+        who, *pct = toks[1]
+        return ast.CostShare(who, pct[0] if pct else None, span=_span(s, toks[0], toks[2]))
+
+    share_equal = pp.Located(member.copy()).set_parse_action(share_action)
+    share_pct = pp.Located(member + percent).set_parse_action(share_action)
+
+    def costs_action(s, loc, toks):
+        kind, *shares = toks[1]
+        return ast.ClauseItem("costs", ast.Costs(kind, tuple(shares), span=_span(s, toks[0], toks[2])),
+                              span=_span(s, toks[0], toks[2]))
+
+    costs = pp.Located(
+        S(K("costs")) - (
+            K("borne").set_parse_action(lambda: "borne") - S(K("by")) - share_equal
+            | S(K("shared")) + K("equally").set_parse_action(lambda: "equal") - S(K("by"))
+            - _listed(share_equal)
+            | K("shared").set_parse_action(lambda: "percent") - _listed(share_pct)
+        ).set_name("'borne by', 'shared equally by' or 'shared ROLE N%, ...'")
+    ).set_parse_action(costs_action)
+
+    clause_item = (
+        item("when", S(K("when")) - condition, ast.ClauseItem)
+        | item("unless", S(K("unless")) - condition, ast.ClauseItem)
+        | costs
+        | item("text", S(K("text")) - string, ast.ClauseItem)
+        | item("statement", statement, ast.ClauseItem)
+    )
+
+    def clause_action(s, loc, toks):
+        name, *rest = toks[1]
+        title = None
+        if rest and isinstance(rest[0], ast.Literal):
+            title = rest.pop(0)
+        return ast.ClauseDecl(name.name, name.span, title, tuple(rest), span=_span(s, toks[0], toks[2]))
+
+    clause = pp.Located(
+        S(K("clause")) - ident.copy().set_name("a clause id") - pp.Optional(string)
+        - pp.ZeroOrMore(clause_item)
+        - end_of("a clause line (when, unless, costs, text, or ROLE must|may|must not \"...\")")
+    ).set_parse_action(clause_action)
+
+    def expect_action(s, loc, toks):
+        parts = list(toks[1])
+        span = _span(s, toks[0], toks[2])
+        if parts[0] == "no":
+            if parts[1] == "duty":
+                return ast.ExampleItem("expect", ast.Expect("no_duty", party=parts[2], span=span),
+                                       span=span)
+            return ast.ExampleItem("expect", ast.Expect("no_clause", clause=parts[1], span=span),
+                                   span=span)
+        party_name, modal, clause_name, *by = parts
+        return ast.ExampleItem("expect", ast.Expect(
+            "duty", party=party_name, modality=modal, clause=clause_name, by=by[0] if by else None,
+            span=span), span=span)
+
+    expect = pp.Located(
+        S(K("expect")) - (
+            K("no") - (K("duty") - S(K("for")) - ident.copy().set_name("a party id")
+                       | ident.copy().set_name("a clause id or 'duty for PARTY'"))
+            | ident.copy().set_name("a party id or 'no'") - modality - ident.copy().set_name(
+                "a clause id") - pp.Optional(S(K("by")) - (time_lit | naive_time))
+        )
+    ).set_parse_action(expect_action)
+
+    example_item = (
+        item("incident", S(K("incident")) - string.copy().set_name(
+            "the incident as a JSON string (\"\"\"...\"\"\")"), ast.ExampleItem)
+        | item("at", S(K("at")) - (time_lit | naive_time), ast.ExampleItem)
+        | expect
+    )
+    example = pp.Located(
+        S(K("example")) - string.copy().set_name("the example's name in double quotes")
+        - pp.ZeroOrMore(example_item)
+        - end_of("an example line (incident, at, expect)")
+    ).set_parse_action(lambda s, l, t: ast.ExampleDecl(t[1][0], tuple(t[1][1:]),
+                                                       span=_span(s, t[0], t[2])))
+
+    declaration = (agreement | recital | party | fields | role | trigger | clause | example)
+    declaration.set_name("a declaration (agreement, recital, party, fields, role, trigger, "
+                         "clause or example)")
+    document = pp.ZeroOrMore(declaration) - pp.StringEnd().set_name(
+        "a declaration (agreement, recital, party, fields, role, trigger, clause or example)")
+    document.ignore(pp.Regex(r"#[^\n]*"))
+    return document
+
+
+def parse(text: str, filename: str = "<agreement>") -> ast.Document:
+    """Parse agreement text into a Document, or raise CompactError with one syntax diagnostic."""
+    comments, problem = scan_comments(text)
+    if problem is not None:
+        offset, message = problem
+        raise CompactError(Diagnostic("error", message, Span.at(text, offset, offset + 1),
+                                      filename, text))
+    try:
+        result = grammar().parse_string(text, parse_all=True)
+    except pp.ParseBaseException as exc:
+        raise CompactError(_syntax_diagnostic(exc, text, filename)) from None
+    except RecursionError:
+        raise CompactError(Diagnostic("error", "the text is nested too deeply to read",
+                                      Span.at(text, 0, 1), filename, text)) from None
+    comment_nodes = tuple(
+        ast.Comment(body, own_line, span=Span.at(text, start, start + len(body)))
+        for start, body, own_line in comments)
+    return ast.Document(tuple(result), comment_nodes, filename, text,
+                        span=Span.at(text, 0, len(text)))
+
+
+_WORD = re.compile(r'"""|"(?:[^"\\\n]|\\.)*"?|[A-Za-z_][A-Za-z0-9_./-]*|\d[\w:.+%-]*|==|!=|<=|>=|\S')
+
+
+def _syntax_diagnostic(exc: pp.ParseBaseException, text: str, filename: str) -> Diagnostic:
+    loc = exc.loc
+    while loc < len(text) and text[loc] in " \t\r\n":
+        loc += 1
+    # A comment is skipped like white space.
+    while loc < len(text) and text[loc] == "#":
+        loc = text.find("\n", loc)
+        loc = len(text) if loc < 0 else loc
+        while loc < len(text) and text[loc] in " \t\r\n":
+            loc += 1
+    if exc.msg.startswith(FATAL):
+        message = exc.msg[len(FATAL):]
+        match = _WORD.match(text, loc) if loc < len(text) else None
+        found_len = len(match.group(0)) if match else 1
+    else:
+        expected = exc.msg[len("Expected "):] if exc.msg.startswith("Expected ") else exc.msg
+        expected = expected.strip()
+        if expected.startswith("{") or expected.startswith("Keyword") or expected.startswith("W:"):
+            expected = "something else"
+        match = _WORD.match(text, loc) if loc < len(text) else None
+        if match is None:
+            found = "the end of the file"
+            found_len = 1
+        else:
+            token = match.group(0)
+            found_len = len(token)
+            shown = token if len(token) <= 30 else token[:27] + "..."
+            found = f"'{shown}'"
+        message = f"expected {expected}, found {found}"
+        if match is not None and expected.startswith("a clause line"):
+            # `ROLE mst "..."`: the second word is the real mistake.
+            after = re.match(r"([A-Za-z_]\w*)[ \t]+([a-z]+)\b", text[loc:])
+            keywords = DECLARATION_KEYWORDS + ("when", "unless", "costs", "text")
+            if (after and after.group(2) not in RESERVED and after.group(1) not in RESERVED
+                    and not suggest(after.group(1), keywords)):
+                loc += after.start(2)
+                found_len = len(after.group(2))
+                message = f"expected 'must', 'may' or 'must not', found '{after.group(2)}'"
+                match = _WORD.match(text, loc)
+                expected = "must may"
+        if match is not None:
+            words = set(re.findall(r"[a-z][a-z-]*", expected)) | set(DECLARATION_KEYWORDS)
+            words |= set(UNITS) | set(KINDS)
+            hint = suggest(match.group(0), words)
+            if hint:
+                message += f" (did you mean '{hint}'?)"
+    return Diagnostic("error", message, Span.at(text, loc, min(len(text), loc + found_len)),
+                      filename, text)
