@@ -1,0 +1,1 @@
+"""The engine: compiled agreements, incident validation, evaluation, explanations, CAP import."""

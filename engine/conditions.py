@@ -1,0 +1,395 @@
+"""Compiled conditions: evaluation against an incident and the explanation of why they held."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+from dsl import ast
+from dsl.parser import parse_time
+from dsl.types import SCALE_RANK, SCALES, is_list, item_type
+
+MISSING = object()
+
+
+def same(a, b) -> bool:
+    """Equality that never confuses yes/no with 1/0."""
+    if type(a) is bool or type(b) is bool:
+        return type(a) is type(b) and a == b
+    return a == b
+
+
+def show(value, type_name: str | None) -> str:
+    """An incident value as an explanation shows it: text quoted, scales and times bare."""
+    if value is MISSING:
+        return "not given"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str):
+        if type_name in SCALES or type_name in ("time", "date"):
+            return value
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+class Operand:
+    __slots__ = ("text",)
+
+    def read(self, ctx):
+        raise NotImplementedError
+
+    def raw(self, ctx):
+        return MISSING
+
+
+class PathOperand(Operand):
+    """`incident.NAME[.NAME]` or `party.NAME`, converted to its type's Python value."""
+
+    __slots__ = ("root", "names", "type", "field")
+
+    def __init__(self, path: ast.Path, type_name: str | None):
+        self.root = path.root
+        self.names = path.names
+        self.field = path.names[0]
+        self.type = type_name
+        self.text = str(path)
+
+    def raw(self, ctx):
+        if self.root == "party":
+            return ctx.party.attributes.get(self.field, MISSING) if ctx.party else MISSING
+        value = ctx.incident.get(self.field, MISSING)
+        for name in self.names[1:]:
+            if isinstance(value, dict):
+                value = value.get(name, MISSING)
+            else:
+                return MISSING
+        return MISSING if value is None and len(self.names) > 1 else value
+
+    def read(self, ctx):
+        if self.root == "party":
+            return self.raw(ctx)
+        if len(self.names) == 1:
+            return ctx.typed(self.field, self.type)
+        return self.raw(ctx)
+
+
+class LiteralOperand(Operand):
+    __slots__ = ("value",)
+
+    def __init__(self, value, text: str):
+        self.value = value
+        self.text = text
+
+    def read(self, ctx):
+        return self.value
+
+
+def convert(value, type_name: str | None):
+    """A validated JSON value as the engine compares it (times and dates parsed)."""
+    if value is MISSING or value is None:
+        return MISSING
+    if type_name == "time" and isinstance(value, str):
+        return parse_time(value)
+    if type_name == "date" and isinstance(value, str):
+        return date.fromisoformat(value)
+    if type_name in ("list of time", "list of date") and isinstance(value, list):
+        return [convert(v, item_type(type_name)) for v in value]
+    return value
+
+
+# ---------------------------------------------------------------- condition nodes
+
+class Cond:
+    __slots__ = ("text",)
+
+    def holds(self, ctx) -> bool:
+        raise NotImplementedError
+
+    def explain(self, ctx) -> str:
+        """Why this condition held (call only when it did)."""
+        return self.text
+
+
+class AllOf(Cond):
+    __slots__ = ("items",)
+
+    def __init__(self, items, text):
+        self.items, self.text = items, text
+
+    def holds(self, ctx) -> bool:
+        for item in self.items:
+            if not item.holds(ctx):
+                return False
+        return True
+
+    def explain(self, ctx) -> str:
+        return " and ".join(item.explain(ctx) for item in self.items)
+
+    def parts(self):
+        return self.items
+
+
+class AnyOf(Cond):
+    __slots__ = ("items",)
+
+    def __init__(self, items, text):
+        self.items, self.text = items, text
+
+    def holds(self, ctx) -> bool:
+        for item in self.items:
+            if item.holds(ctx):
+                return True
+        return False
+
+    def explain(self, ctx) -> str:
+        return " or ".join(item.explain(ctx) for item in self.items if item.holds(ctx))
+
+
+class Negation(Cond):
+    __slots__ = ("item",)
+
+    def __init__(self, item, text):
+        self.item, self.text = item, text
+
+    def holds(self, ctx) -> bool:
+        return not self.item.holds(ctx)
+
+    def explain(self, ctx) -> str:
+        values = self.item.values(ctx) if hasattr(self.item, "values") else ""
+        return f"{self.text}{values}"
+
+
+class Parens(Cond):
+    __slots__ = ("item",)
+
+    def __init__(self, item, text):
+        self.item, self.text = item, text
+
+    def holds(self, ctx) -> bool:
+        return self.item.holds(ctx)
+
+    def explain(self, ctx) -> str:
+        return f"({self.item.explain(ctx)})"
+
+
+class TriggerCall(Cond):
+    __slots__ = ("name", "cond")
+
+    def __init__(self, name, cond):
+        self.name, self.cond, self.text = name, cond, name
+
+    def holds(self, ctx) -> bool:
+        cache = ctx.triggers
+        found = cache.get(self.name)
+        if found is None:
+            found = cache[self.name] = self.cond.holds(ctx)
+        return found
+
+    def explain(self, ctx) -> str:
+        return f"{self.name}: {self.cond.explain(ctx)}"
+
+
+class BreachedClause(Cond):
+    __slots__ = ("clause",)
+
+    def __init__(self, clause):
+        self.clause, self.text = clause, f"breached {clause}"
+
+    def holds(self, ctx) -> bool:
+        return bool(ctx.breached_duties(self.clause))
+
+    def explain(self, ctx) -> str:
+        late = ", ".join(f"{d.party} was due {d.due_text}" for d in ctx.breached_duties(self.clause))
+        return f"breached {self.clause} ({late})"
+
+
+class Comparison(Cond):
+    __slots__ = ("left", "op", "right", "scale", "test")
+
+    def __init__(self, left: Operand, op: str, right: Operand, scale: str | None):
+        self.left, self.op, self.right, self.scale = left, op, right, scale
+        self.text = f"{left.text} {op} {right.text}"
+        self.test = _TESTS[op]
+
+    def holds(self, ctx) -> bool:
+        a = self.left.read(ctx)
+        if a is MISSING:
+            return False
+        b = self.right.read(ctx)
+        if b is MISSING:
+            return False
+        if self.scale is not None and self.op in ("<", "<=", ">", ">="):
+            ranks = SCALE_RANK[self.scale]
+            a, b = ranks.get(a), ranks.get(b)
+            if a is None or b is None:
+                return False
+        try:
+            return self.test(a, b)
+        except TypeError:
+            return False
+
+    def values(self, ctx) -> str:
+        shown = [show(op.raw(ctx), op.type) for op in (self.left, self.right)
+                 if isinstance(op, PathOperand)]
+        return f" (was {' and '.join(shown)})" if shown else ""
+
+    def explain(self, ctx) -> str:
+        return self.text + self.values(ctx)
+
+
+def _in(a, b) -> bool:
+    return isinstance(b, list) and any(same(a, x) for x in b)
+
+
+def _contains(a, b) -> bool:
+    if isinstance(a, list):
+        return any(same(x, b) for x in a)
+    if isinstance(a, str) and isinstance(b, str):
+        return b in a
+    return False
+
+
+_TESTS = {
+    "==": same,
+    "!=": lambda a, b: not same(a, b),
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+    "in": _in,
+    "not in": lambda a, b: isinstance(b, list) and not _in(a, b),
+    "contains": _contains,
+}
+
+
+class IsGiven(Cond):
+    __slots__ = ("path", "negated")
+
+    def __init__(self, path: PathOperand, negated: bool):
+        self.path, self.negated = path, negated
+        self.text = f"{path.text} is {'not ' if negated else ''}given"
+
+    def holds(self, ctx) -> bool:
+        value = self.path.raw(ctx)
+        present = value is not MISSING and value is not None
+        return present != self.negated
+
+    def values(self, ctx) -> str:
+        return "" if self.negated else f" (was {show(self.path.raw(ctx), self.path.type)})"
+
+    def explain(self, ctx) -> str:
+        return self.text + self.values(ctx)
+
+
+class Overlap(Cond):
+    __slots__ = ("left", "right")
+
+    def __init__(self, left: PathOperand, right: PathOperand):
+        self.left, self.right = left, right
+        self.text = f"{left.text} intersects {right.text}"
+
+    def holds(self, ctx) -> bool:
+        a, b = self.left.raw(ctx), self.right.raw(ctx)
+        if not isinstance(a, list) or not isinstance(b, list):
+            return False
+        return any(same(x, y) for x in a for y in b)
+
+    def values(self, ctx) -> str:
+        return (f" (was {show(self.left.raw(ctx), None)} and "
+                f"{show(self.right.raw(ctx), None)})")
+
+    def explain(self, ctx) -> str:
+        return self.text + self.values(ctx)
+
+
+# ---------------------------------------------------------------- compiling from the AST
+
+class ConditionCompiler:
+    """Turns checked AST conditions into Cond objects, sharing one object per trigger."""
+
+    def __init__(self, symbols):
+        self.symbols = symbols
+        self.triggers: dict[str, TriggerCall] = {}
+
+    def path_type(self, path: ast.Path) -> str | None:
+        if path.root == "party":
+            return self.symbols.party_attribute_type(path.names[0])
+        info = self.symbols.fields.get(path.names[0])
+        if info is None or len(path.names) > 1:
+            return "any"
+        return info.type
+
+    def operand(self, value, other_type: str | None) -> Operand:
+        if isinstance(value, ast.Path):
+            return PathOperand(value, self.path_type(value))
+        if isinstance(value, ast.ListLiteral):
+            items = [self.literal_value(i) for i in value.items]
+            text = "[" + ", ".join(self.literal_text(i, item_type(other_type or "")) for i in
+                                   value.items) + "]"
+            return LiteralOperand(items, text)
+        return LiteralOperand(self.literal_value(value), self.literal_text(value, other_type))
+
+    @staticmethod
+    def literal_value(lit: ast.Literal):
+        if lit.kind == "percent":
+            return lit.value
+        return lit.value
+
+    @staticmethod
+    def literal_text(lit: ast.Literal, other_type: str | None) -> str:
+        if lit.kind == "text":
+            if other_type in SCALES or (other_type and is_list(other_type)
+                                        and item_type(other_type) in SCALES):
+                return lit.value
+            return json.dumps(lit.value, ensure_ascii=False)
+        return lit.raw
+
+    def compile(self, cond) -> Cond:
+        if isinstance(cond, ast.Or):
+            return AnyOf(tuple(self.compile(i) for i in cond.items), _source(cond))
+        if isinstance(cond, ast.And):
+            return AllOf(tuple(self.compile(i) for i in cond.items), _source(cond))
+        if isinstance(cond, ast.Not):
+            return Negation(self.compile(cond.item), _source(cond))
+        if isinstance(cond, ast.Group):
+            return Parens(self.compile(cond.item), _source(cond))
+        if isinstance(cond, ast.TriggerRef):
+            call = self.triggers.get(cond.name)
+            if call is None:
+                call = TriggerCall(cond.name, None)
+                self.triggers[cond.name] = call
+                call.cond = self.compile(self.symbols.triggers[cond.name].condition)
+            return call
+        if isinstance(cond, ast.Breached):
+            return BreachedClause(cond.clause)
+        if isinstance(cond, ast.Given):
+            return IsGiven(PathOperand(cond.path, self.path_type(cond.path)), cond.negated)
+        if isinstance(cond, ast.Intersects):
+            return Overlap(PathOperand(cond.left, self.path_type(cond.left)),
+                           PathOperand(cond.right, self.path_type(cond.right)))
+        if isinstance(cond, ast.Compare):
+            lt = self.path_type(cond.left) if isinstance(cond.left, ast.Path) else None
+            rt = self.path_type(cond.right) if isinstance(cond.right, ast.Path) else None
+            left = self.operand(cond.left, rt)
+            right = self.operand(cond.right, lt)
+            scale = next((t for t in (lt, rt) if t in SCALES), None)
+            if isinstance(left, LiteralOperand):
+                left.value = _literal_for(left.value, rt)
+            if isinstance(right, LiteralOperand):
+                right.value = _literal_for(right.value, lt)
+            return Comparison(left, cond.op, right, scale)
+        raise AssertionError(type(cond))
+
+
+def _literal_for(value, type_name):
+    """A literal as compared with a field: ListLiteral items stay as they are."""
+    return value
+
+
+def _source(node) -> str:
+    from dsl.formatter import condition
+    return condition(node)

@@ -1,0 +1,391 @@
+"""Evaluate an incident against compiled agreements: who must act, by when, and why.
+
+`evaluate` here is the plain linear reference: it looks at every clause of every agreement.
+`engine.index.Library` gives the same answers while examining only the clauses that can match.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Iterable
+
+from dsl.parser import parse_time
+from dsl.types import BUILTIN_FIELDS, is_list
+from engine import conditions as C
+from engine.compiler import Clause, CompiledAgreement
+from engine.deadlines import add_duration, utc_text
+from engine.incidents import Incident, IncidentError, from_dict
+from engine.schema import BUILTIN_KEYS, Violation, incident_schema, validate_document
+
+BUILTIN_SCHEMA = incident_schema(dict(BUILTIN_FIELDS), title="built-in incident fields")
+
+
+@dataclass(frozen=True)
+class Duty:
+    agreement: str
+    clause: str
+    title: str
+    modality: str
+    party: str
+    role: str | None
+    action: str
+    due: datetime | None
+    status: str
+    costs: tuple[tuple[str, float], ...]
+    because: tuple[str, ...]
+    note: str | None = None
+
+    @property
+    def due_text(self) -> str | None:
+        return utc_text(self.due) if self.due is not None else None
+
+    def sort_key(self):
+        return (self.due is None, self.due.timestamp() if self.due else 0.0, self.agreement,
+                self.clause, self.party)
+
+    def as_dict(self) -> dict:
+        out = {
+            "agreement": self.agreement, "clause": self.clause, "title": self.title,
+            "modality": self.modality, "party": self.party, "role": self.role,
+            "action": self.action, "due": self.due_text, "status": self.status,
+            "costs": [{"party": p, "share": s} for p, s in self.costs],
+            "because": list(self.because),
+        }
+        if self.note is not None:
+            out["note"] = self.note
+        return out
+
+
+@dataclass(frozen=True)
+class Warning_:
+    agreement: str | None
+    clause: str | None
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"agreement": self.agreement, "clause": self.clause, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    incident: str
+    evaluated_at: datetime
+    exercise: bool
+    duties: tuple[Duty, ...]
+    skipped: tuple[tuple[str, str], ...]
+    warnings: tuple[Warning_, ...]
+    clauses_examined: int = 0
+    clauses_total: int = 0
+
+    def as_dict(self) -> dict:
+        return {
+            "incident": self.incident,
+            "evaluated_at": utc_text(self.evaluated_at),
+            "exercise": self.exercise,
+            "duties": [d.as_dict() for d in self.duties],
+            "skipped": [{"agreement": a, "reason": r} for a, r in self.skipped],
+            "warnings": [w.as_dict() for w in self.warnings],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.as_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+# ---------------------------------------------------------------- one agreement, one incident
+
+class AgreementRun:
+    """The evaluation of one agreement against one incident at time T (the conditions' context)."""
+
+    def __init__(self, agreement: CompiledAgreement, data: dict, at: datetime,
+                 excluded: frozenset = frozenset()):
+        self.agreement = agreement
+        self.incident = data
+        self.at = at
+        self.excluded = excluded
+        self.party = None
+        self.triggers: dict[str, bool] = {}
+        self._typed: dict[str, object] = {}
+        self._roles: dict[str, tuple[str, ...]] = {}
+        self._duties: dict[str, list[Duty]] = {}
+        self.warnings: set[Warning_] = set()
+        self._fulfilled = None
+
+    # values ----------------------------------------------------------
+    def typed(self, field: str, type_name: str | None):
+        try:
+            return self._typed[field]
+        except KeyError:
+            value = C.convert(self.incident.get(field, C.MISSING), type_name)
+            self._typed[field] = value
+            return value
+
+    def fulfilled(self) -> list[tuple[str, str, datetime]]:
+        if self._fulfilled is None:
+            records = []
+            for record in self.incident.get("fulfilled") or ():
+                owner = record.get("agreement")
+                if owner is not None and owner != self.agreement.id:
+                    continue
+                records.append((record["clause"], record["party"], parse_time(record["at"])))
+            self._fulfilled = records
+        return self._fulfilled
+
+    def fulfilled_by(self, clause: str, party: str, moment: datetime) -> bool:
+        return any(c == clause and p == party and at <= moment for c, p, at in self.fulfilled())
+
+    # roles ------------------------------------------------------------
+    def resolve(self, name: str) -> tuple[str, ...]:
+        """The parties a role (or a party id) names for this incident, in declaration order."""
+        found = self._roles.get(name)
+        if found is not None:
+            return found
+        ag = self.agreement
+        role = ag.roles.get(name)
+        if role is None:
+            ids = (name,) if name in ag.party_index else ()
+        elif role.kind == "fixed":
+            ids = role.members
+        elif role.kind == "field":
+            value = role.path.raw(self)
+            wanted = set(value) if isinstance(value, list) else {value}
+            ids = tuple(p.id for p in ag.parties if p.id in wanted)
+        elif role.kind == "where":
+            ids = []
+            for p in ag.parties:
+                self.party = p
+                try:
+                    if role.condition.holds(self):
+                        ids.append(p.id)
+                finally:
+                    self.party = None
+            ids = tuple(ids)
+        elif role.kind == "except":
+            removed = set()
+            for member in role.members:
+                removed.update(self.resolve(member))
+            ids = tuple(p.id for p in ag.parties if p.id not in removed)
+        else:  # area
+            area = role.path.raw(self)
+            area = set(area) if isinstance(area, list) else set()
+            ids = tuple(p.id for p in ag.parties
+                        if isinstance(p.attributes.get("area"), list)
+                        and area.intersection(p.attributes["area"]))
+        if self.excluded:
+            ids = tuple(i for i in ids if i not in self.excluded)
+        self._roles[name] = ids
+        return ids
+
+    # duties -----------------------------------------------------------
+    def duties(self, clause: Clause) -> list[Duty]:
+        found = self._duties.get(clause.id)
+        if found is None:
+            self._duties[clause.id] = []  # a guard against cycles the checker already refuses
+            found = self._duties[clause.id] = self._compute(clause)
+        return found
+
+    def breached_duties(self, clause_id: str) -> list[Duty]:
+        clause = self.agreement.clause_index[clause_id]
+        return [d for d in self.duties(clause)
+                if d.modality == "must" and d.due is not None and d.due < self.at
+                and not self.fulfilled_by(clause_id, d.party, d.due)]
+
+    def _compute(self, clause: Clause) -> list[Duty]:
+        if not clause.when.holds(self):
+            return []
+        if clause.unless is not None and clause.unless.holds(self):
+            return []
+        parties = self.resolve(clause.subject)
+        ag = self.agreement
+        if not parties:
+            what = "role" if clause.subject_is_role else "party"
+            self.warnings.add(Warning_(ag.id, clause.id, f"{what} {clause.subject} names no party"))
+            return []
+        due, note = self._due(clause)
+        costs = self._costs(clause)
+        because = tuple(explain_parts(clause.when, self))
+        role = clause.subject if clause.subject_is_role else None
+        out = []
+        for party in parties:
+            if clause.modality != "must":
+                status = "open"
+            elif self.fulfilled_by(clause.id, party, self.at):
+                status = "fulfilled"
+            elif due is not None and due < self.at:
+                status = "breached"
+            else:
+                status = "open"
+            out.append(Duty(ag.id, clause.id, clause.title, clause.modality, party, role,
+                            clause.action, due, status, costs, because, note))
+        return out
+
+    def _due(self, clause: Clause) -> tuple[datetime | None, str | None]:
+        dl = clause.deadline
+        if dl is None:
+            return None, None
+        if dl.kind == "by":
+            return dl.time, None
+        if dl.kind == "within":
+            anchor = self.typed("reported_at", "time")
+        elif dl.kind == "within_field":
+            anchor = self.typed(dl.field, "time")
+            if anchor is C.MISSING:
+                return None, f"no due time: incident.{dl.field} is not given"
+        else:
+            late = self.breached_duties(dl.breach_of)
+            if not late:
+                return None, f"no due time: no duty of clause {dl.breach_of} is breached"
+            anchor = min(d.due for d in late)
+        return add_duration(anchor, dl.amount, dl.unit), None
+
+    def _costs(self, clause: Clause) -> tuple[tuple[str, float], ...]:
+        if not clause.costs:
+            return ()
+        shares: dict[str, float] = {}
+        missing = 0.0
+        for who, part in clause.costs:
+            payers = self.resolve(who)
+            if not payers:
+                missing += part
+                self.warnings.add(Warning_(self.agreement.id, clause.id,
+                                           f"costs: {who} names no party"))
+                continue
+            for payer in payers:
+                shares[payer] = shares.get(payer, 0.0) + part / len(payers)
+        total = sum(shares.values())
+        if missing and total:
+            shares = {p: s / total for p, s in shares.items()}
+        return tuple(shares.items())
+
+    def all_duties(self) -> list[Duty]:
+        return [d for duties in self._duties.values() for d in duties]
+
+
+def explain_parts(cond: C.Cond, ctx) -> list[str]:
+    """A `when` condition's explanation, one entry per top-level `and` part."""
+    while isinstance(cond, C.Parens):
+        cond = cond.item
+    if isinstance(cond, C.AllOf):
+        return [item.explain(ctx) for item in cond.items]
+    return [cond.explain(ctx)]
+
+
+# ---------------------------------------------------------------- shared steps
+
+def reported_at(data: dict) -> datetime:
+    return parse_time(data["reported_at"])
+
+
+def skip_reason(agreement: CompiledAgreement, day: date) -> str | None:
+    """Why an agreement is not in effect on the incident's day, or None if it is."""
+    if day < agreement.effective_from:
+        return f"not in effect on {day} (takes effect {agreement.effective_from})"
+    if agreement.effective_until is not None and day > agreement.effective_until:
+        return f"not in effect on {day} (expired {agreement.effective_until})"
+    return None
+
+
+def one_of_warnings(agreement: CompiledAgreement, data: dict) -> list[Warning_]:
+    out = []
+    for name, allowed in agreement.one_of.items():
+        if name not in data or data[name] is None:
+            continue
+        values = data[name] if isinstance(data[name], list) else [data[name]]
+        for value in values:
+            if not any(C.same(value, a) for a in allowed):
+                shown = ", ".join(C.show(a, None) for a in allowed)
+                out.append(Warning_(agreement.id, None,
+                                    f"incident.{name} is {C.show(value, None)}, which is not one "
+                                    f"of {shown}"))
+    return out
+
+
+def check_builtins(incident: Incident) -> set[Violation]:
+    """Violations of the built-in fields; raised at once if `reported_at` is unusable, since
+    without it no agreement's effective period can be judged."""
+    violations = set()
+    for data in incident.all_variants():
+        violations.update(validate_document(data, BUILTIN_SCHEMA, "", BUILTIN_KEYS))
+    if any(v.field == "reported_at" for v in violations):
+        raise_violations(violations)
+    return violations
+
+
+def raise_violations(violations) -> None:
+    ordered = sorted(violations, key=lambda v: (v.path, v.agreement or "", v.message))
+    raise IncidentError([v.render() for v in ordered], ordered)
+
+
+def as_incident(incident) -> Incident:
+    return incident if isinstance(incident, Incident) else from_dict(incident)
+
+
+def finish(incident: Incident, at: datetime, duties, skipped, warnings, examined=0,
+           total=0) -> Evaluation:
+    status = incident.data.get("status", "actual")
+    return Evaluation(
+        incident=incident.id,
+        evaluated_at=at,
+        exercise=status in ("exercise", "test"),
+        duties=tuple(sorted(duties, key=Duty.sort_key)),
+        skipped=tuple(sorted(skipped)),
+        warnings=tuple(sorted(set(warnings), key=lambda w: (w.agreement or "", w.clause or "",
+                                                            w.message))),
+        clauses_examined=examined, clauses_total=total)
+
+
+def cancelled(incident: Incident, at: datetime | None) -> Evaluation:
+    moment = at or _sent(incident)
+    return finish(incident, moment, [], [], [Warning_(
+        None, None, "this CAP message cancels the alert it references: it gives no duties")])
+
+
+def _sent(incident: Incident) -> datetime:
+    for key in ("reported_at",):
+        if key in incident.data:
+            try:
+                return parse_time(incident.data[key])
+            except ValueError:
+                pass
+    sent = (incident.data.get("cap") or {}).get("sent")
+    try:
+        return parse_time(sent)
+    except (TypeError, ValueError):
+        raise IncidentError("the CAP Cancel message has no valid <sent> time")
+
+
+# ---------------------------------------------------------------- the linear reference
+
+def evaluate(incident, agreements: Iterable[CompiledAgreement], at: datetime | None = None,
+             excluded: dict[str, frozenset] | None = None) -> Evaluation:
+    """Evaluate every clause of every agreement: the reference the index is tested against."""
+    incident = as_incident(incident)
+    if incident.cancelled:
+        return cancelled(incident, at)
+    violations = check_builtins(incident)
+    agreements = list(agreements)
+    moment = at or reported_at(incident.data)
+    runs, skipped, warnings = [], [], []
+    for ag in agreements:
+        data = incident.for_language(ag.language)
+        when = reported_at(data)
+        reason = skip_reason(ag, when.date())
+        if reason:
+            skipped.append((ag.id, reason))
+            continue
+        violations.update(validate_document(data, dict(ag.schema), ag.id, BUILTIN_KEYS))
+        runs.append((ag, data))
+    if violations:
+        raise_violations(violations)
+    duties = []
+    total = 0
+    for ag, data in runs:
+        warnings.extend(one_of_warnings(ag, data))
+        run = AgreementRun(ag, data, moment, (excluded or {}).get(ag.id, frozenset()))
+        for clause in ag.clauses:
+            run.duties(clause)
+        total += len(ag.clauses)
+        duties.extend(run.all_duties())
+        warnings.extend(run.warnings)
+    return finish(incident, moment, duties, skipped, warnings, total, total)

@@ -1,0 +1,301 @@
+"""A library of compiled agreements with a trigger index, so evaluation costs what matches.
+
+At build time every clause gets a guard: a set of keys, at least one of which holds whenever
+the clause's `when` holds (equality and `in` on incident fields, scale and number thresholds).
+A clause without such a guard is examined for every incident. The answers are exactly those of
+`engine.evaluator.evaluate`, which the tests check on random libraries and incidents.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from datetime import datetime
+from typing import Iterable
+
+from dsl.errors import CompactError
+from dsl.types import SCALE_RANK, SCALES
+from engine import conditions as C
+from engine.compiler import CompiledAgreement
+from engine.evaluator import (AgreementRun, Evaluation, as_incident, cancelled, check_builtins,
+                              evaluate, finish, one_of_warnings, raise_violations, reported_at,
+                              skip_reason, Warning_)
+from engine.schema import Violation, validate_document, validate_value, BUILTIN_KEYS
+
+ALWAYS = None  # a guard that cannot narrow anything
+
+
+def _key_value(value):
+    """An incident or literal value as an index key: yes/no never equals 1/0."""
+    if isinstance(value, bool):
+        return ("b", value)
+    if isinstance(value, (int, float)):
+        return ("n", value)
+    if isinstance(value, str):
+        return ("s", value)
+    return None
+
+
+class Guard:
+    """Keys under which a clause is filed: equalities, scale minimums, number bounds."""
+
+    __slots__ = ("eq", "scale_min", "num")
+
+    def __init__(self):
+        self.eq: set = set()  # (field, key value)
+        self.scale_min: set = set()  # (field, scale, minimum rank)
+        self.num: set = set()  # (field, ">"|">="|"<"|"<=", number)
+
+    def size(self) -> int:
+        return len(self.eq) + len(self.scale_min) + len(self.num)
+
+    def merge(self, other: "Guard") -> None:
+        self.eq |= other.eq
+        self.scale_min |= other.scale_min
+        self.num |= other.num
+
+
+def guard_of(cond: C.Cond, agreement: CompiledAgreement, depth: int = 0):
+    """A Guard implied by `cond`, or ALWAYS when no key is implied."""
+    if depth > 50:
+        return ALWAYS
+    if isinstance(cond, (C.Parens, C.TriggerCall)):
+        inner = cond.item if isinstance(cond, C.Parens) else cond.cond
+        return guard_of(inner, agreement, depth + 1)
+    if isinstance(cond, C.BreachedClause):
+        # A breach needs a duty of that clause, so that clause's `when` held.
+        return guard_of(agreement.clause_index[cond.clause].when, agreement, depth + 1)
+    if isinstance(cond, C.AnyOf):
+        out = Guard()
+        for item in cond.items:
+            g = guard_of(item, agreement, depth + 1)
+            if g is ALWAYS:
+                return ALWAYS
+            out.merge(g)
+        return out
+    if isinstance(cond, C.AllOf):
+        best = ALWAYS
+        for item in cond.items:
+            g = guard_of(item, agreement, depth + 1)
+            if g is not ALWAYS and (best is ALWAYS or _cost(g) < _cost(best)):
+                best = g
+        return best
+    if isinstance(cond, C.Comparison):
+        return _comparison_guard(cond)
+    return ALWAYS
+
+
+def _cost(g: Guard) -> tuple:
+    # Equalities are most selective, then scale minimums, then number bounds.
+    return (0 if g.eq and not g.scale_min and not g.num else 1 if not g.num else 2, g.size())
+
+
+def _comparison_guard(cond: C.Comparison):
+    left, right, op = cond.left, cond.right, cond.op
+    if isinstance(right, C.PathOperand) and isinstance(left, C.LiteralOperand) and op in (
+            "==", "<", "<=", ">", ">="):
+        left, right = right, left
+        op = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op)
+    if not (isinstance(left, C.PathOperand) and isinstance(right, C.LiteralOperand)):
+        return ALWAYS
+    if left.root != "incident" or len(left.names) != 1 or left.type in (None, "any") \
+            or left.type.startswith("list"):
+        return ALWAYS
+    field, value = left.field, right.value
+    g = Guard()
+    if op == "==" or op == "in":
+        values = value if op == "in" else [value]
+        if not isinstance(values, list):
+            return ALWAYS
+        for v in values:
+            key = _key_value(v)
+            if key is None:
+                return ALWAYS
+            g.eq.add((field, key))
+        return g
+    if left.type in SCALES and op in (">", ">=") and isinstance(value, str):
+        rank = SCALE_RANK[left.type].get(value)
+        if rank is None:
+            return Guard()  # `>= "unknown"` never holds
+        g.scale_min.add((field, left.type, rank + (1 if op == ">" else 0)))
+        return g
+    if left.type == "number" and op in ("<", "<=", ">", ">=") and isinstance(value, (int, float)) \
+            and not isinstance(value, bool):
+        g.num.add((field, op, value))
+        return g
+    return ALWAYS
+
+
+class Library:
+    """Compiled agreements and their trigger index; evaluate incidents against all of them."""
+
+    def __init__(self, agreements: Iterable[CompiledAgreement]):
+        self.agreements: tuple[CompiledAgreement, ...] = tuple(agreements)
+        seen: dict[str, str] = {}
+        for ag in self.agreements:
+            if ag.id in seen:
+                raise CompactError(f"agreement id '{ag.id}' is used by both {seen[ag.id]} and "
+                                   f"{ag.filename}; an id names one agreement")
+            seen[ag.id] = ag.filename
+        self.total_clauses = sum(len(a.clauses) for a in self.agreements)
+        self._build()
+
+    # ------------------------------------------------------------ building
+    def _build(self) -> None:
+        eq = defaultdict(list)
+        scale_min = defaultdict(lambda: defaultdict(list))  # (field, scale) -> rank -> refs
+        num_ge = defaultdict(list)  # field -> [(bound, strict, ref)]
+        num_le = defaultdict(list)
+        always = []
+        for a_index, ag in enumerate(self.agreements):
+            for clause in ag.clauses:
+                ref = (a_index, clause.index)
+                g = guard_of(clause.when, ag)
+                if g is ALWAYS:
+                    always.append(ref)
+                    continue
+                for key in g.eq:
+                    eq[key].append(ref)
+                for field, scale, rank in g.scale_min:
+                    scale_min[(field, scale)][rank].append(ref)
+                for field, op, bound in g.num:
+                    if op in (">", ">="):
+                        num_ge[field].append((bound, op == ">", ref))
+                    else:
+                        num_le[field].append((bound, op == "<", ref))
+        self._eq = dict(eq)
+        # For a scale value of rank r, every clause whose minimum is <= r.
+        self._scale = defaultdict(list)  # field -> [(scale, refs by incident rank)]
+        for (field, scale), by_rank in scale_min.items():
+            cumulative, acc = [], []
+            for rank in range(len(SCALES[scale])):
+                acc = acc + by_rank.get(rank, [])
+                cumulative.append(tuple(acc))
+            self._scale[field].append((SCALE_RANK[scale], cumulative))
+        self._scale = dict(self._scale)
+        self._num_ge = {f: self._sorted(v) for f, v in num_ge.items()}
+        self._num_le = {f: self._sorted(v) for f, v in num_le.items()}
+        self._always = tuple(always)
+
+        # Validation and warnings per field, not per agreement.
+        declared = defaultdict(lambda: defaultdict(list))
+        one_of = defaultdict(list)
+        for ag in self.agreements:
+            for field, key in ag.field_schemas.items():
+                declared[field][key].append(ag)
+            for field in ag.one_of:
+                one_of[field].append(ag)
+        self._declared = {f: dict(v) for f, v in declared.items()}
+        self._one_of = dict(one_of)
+        # Effective periods, for the skipped list without a pass over every agreement.
+        self._by_start = sorted(self.agreements, key=lambda a: a.effective_from)
+        self._starts = [a.effective_from for a in self._by_start]
+        ends = [a for a in self.agreements if a.effective_until is not None]
+        self._by_end = sorted(ends, key=lambda a: a.effective_until)
+        self._ends = [a.effective_until for a in self._by_end]
+        self._languages = {a.language for a in self.agreements}
+
+    @staticmethod
+    def _sorted(entries):
+        entries.sort(key=lambda e: e[0])
+        return ([e[0] for e in entries], entries)
+
+    # ------------------------------------------------------------ lookup
+    def candidates(self, data: dict) -> set:
+        """Clause refs (agreement index, clause index) that may match this incident."""
+        found = set(self._always)
+        eq = self._eq
+        for field, value in data.items():
+            key = _key_value(value)
+            if key is not None:
+                refs = eq.get((field, key))
+                if refs:
+                    found.update(refs)
+            if isinstance(value, str):
+                for ranks, cumulative in self._scale.get(field, ()):
+                    rank = ranks.get(value)
+                    if rank is not None:
+                        found.update(cumulative[rank])
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                ge = self._num_ge.get(field)
+                if ge is not None:
+                    bounds, entries = ge
+                    # bound < value, or bound == value and not strict
+                    for bound, strict, ref in entries[:bisect.bisect_right(bounds, value)]:
+                        if bound < value or not strict:
+                            found.add(ref)
+                le = self._num_le.get(field)
+                if le is not None:
+                    bounds, entries = le
+                    for bound, strict, ref in entries[bisect.bisect_left(bounds, value):]:
+                        if bound > value or not strict:
+                            found.add(ref)
+        return found
+
+    def in_effect_skipped(self, day) -> list[tuple[str, str]]:
+        out = []
+        later = bisect.bisect_right(self._starts, day)
+        for ag in self._by_start[later:]:
+            out.append((ag.id, skip_reason(ag, day)))
+        for ag in self._by_end[:bisect.bisect_left(self._ends, day)]:
+            out.append((ag.id, skip_reason(ag, day)))
+        return out
+
+    # ------------------------------------------------------------ evaluation
+    def evaluate(self, incident, at: datetime | None = None,
+                 excluded: dict[str, frozenset] | None = None) -> Evaluation:
+        """The same answer as the linear `evaluate`, examining only candidate clauses."""
+        incident = as_incident(incident)
+        if incident.cancelled:
+            return cancelled(incident, at)
+        if len(incident.all_variants()) > 1 and len(self._languages) > 1:
+            # Agreements in different languages read different mappings of one CAP alert.
+            return evaluate(incident, self.agreements, at, excluded)
+        violations = check_builtins(incident)
+        data = incident.for_language(next(iter(self._languages), None))
+        moment = at or reported_at(incident.data)
+        day = reported_at(data).date()
+        skipped = self.in_effect_skipped(day)
+        skipped_ids = {a for a, _ in skipped}
+
+        for field, value in data.items():
+            for key, owners in self._declared.get(field, {}).items():
+                found = validate_value(field, value, key, None)
+                if found:
+                    for ag in owners:
+                        if ag.id not in skipped_ids:
+                            violations.update(Violation(v.path, v.message, v.field, ag.id)
+                                              for v in found)
+        if violations:
+            raise_violations(violations)
+
+        warnings = []
+        for field in data:
+            for ag in self._one_of.get(field, ()):
+                if ag.id not in skipped_ids:
+                    warnings.extend(one_of_warnings_for(ag, data, field))
+
+        by_agreement = defaultdict(list)
+        for a_index, c_index in self.candidates(data):
+            by_agreement[a_index].append(c_index)
+        duties = []
+        examined = 0
+        for a_index, clause_indexes in by_agreement.items():
+            ag = self.agreements[a_index]
+            if ag.id in skipped_ids:
+                continue
+            run = AgreementRun(ag, data, moment, (excluded or {}).get(ag.id, frozenset()))
+            for c_index in sorted(clause_indexes):
+                run.duties(ag.clauses[c_index])
+            examined += len(clause_indexes)
+            duties.extend(run.all_duties())
+            warnings.extend(run.warnings)
+        return finish(incident, moment, duties, skipped, warnings, examined, self.total_clauses)
+
+    def evaluate_linear(self, incident, at: datetime | None = None,
+                        excluded: dict[str, frozenset] | None = None) -> Evaluation:
+        return evaluate(incident, self.agreements, at, excluded)
+
+
+def one_of_warnings_for(ag: CompiledAgreement, data: dict, field: str) -> list[Warning_]:
+    return [w for w in one_of_warnings(ag, {field: data[field]})]

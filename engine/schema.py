@@ -1,0 +1,162 @@
+"""JSON Schemas for incidents, built from built-in and declared fields, and their validation."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+
+import jsonschema
+
+from dsl.parser import TIME_RE
+from dsl.types import BUILTIN_FIELDS, SCALES, UNKNOWN, FieldInfo, is_list, item_type
+
+_TIME = re.compile(TIME_RE + r"\Z")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+FORMATS = jsonschema.FormatChecker(formats=())
+
+
+@FORMATS.checks("compact-time", raises=ValueError)
+def _is_time(value) -> bool:
+    if not isinstance(value, str):
+        return True
+    if not _TIME.match(value):
+        return False
+    datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return True
+
+
+@FORMATS.checks("compact-date", raises=ValueError)
+def _is_date(value) -> bool:
+    if not isinstance(value, str):
+        return True
+    if not _DATE.match(value):
+        return False
+    date.fromisoformat(value)
+    return True
+
+
+def type_schema(type_name: str) -> dict:
+    """The JSON Schema of one field type of the language."""
+    if is_list(type_name):
+        return {"type": "array", "items": type_schema(item_type(type_name))}
+    if type_name in SCALES:
+        return {"type": "string", "enum": [*SCALES[type_name][::-1], UNKNOWN]}
+    return {
+        "text": {"type": "string"},
+        "party": {"type": "string"},
+        "number": {"type": "number"},
+        "yes/no": {"type": "boolean"},
+        "time": {"type": "string", "format": "compact-time"},
+        "date": {"type": "string", "format": "compact-date"},
+        "fulfilment": {"type": "object", "required": ["clause", "party", "at"], "properties": {
+            "clause": {"type": "string"}, "party": {"type": "string"},
+            "at": {"type": "string", "format": "compact-time"},
+            "agreement": {"type": "string"}}},
+        "any": {},
+    }[type_name]
+
+
+def field_schema(info: FieldInfo) -> dict:
+    schema = type_schema(info.type)
+    if info.name == "status":
+        schema = {"type": "string", "enum": list(info.one_of)}
+    return schema
+
+
+BUILTIN_SCHEMAS = {name: field_schema(info) for name, info in BUILTIN_FIELDS.items()}
+REQUIRED = tuple(name for name, info in BUILTIN_FIELDS.items() if info.required)
+
+
+def incident_schema(fields: dict[str, FieldInfo], title: str = "incident") -> dict:
+    """The whole incident schema of one agreement (`one of` lists are warnings, not schema)."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": title,
+        "type": "object",
+        "required": list(REQUIRED),
+        "properties": {name: field_schema(info) for name, info in fields.items()},
+    }
+
+
+@dataclass(frozen=True, order=True)
+class Violation:
+    """One reason an incident is invalid; `agreement` is None for built-in fields."""
+
+    path: str
+    message: str
+    field: str
+    agreement: str | None
+
+    def render(self) -> str:
+        text = f"{self.path}: {self.message}"
+        if self.agreement is not None:
+            text += f" (field '{self.field}' of agreement {self.agreement})"
+        return text
+
+
+def json_path(parts) -> str:
+    out = "$"
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", part):
+            out += f".{part}"
+        else:
+            out += "[" + repr(part) + "]"
+    return out
+
+
+def _message(error: jsonschema.ValidationError) -> str:
+    if error.validator == "format":
+        if error.validator_value == "compact-time":
+            return (f"{error.instance!r} is not a time with an offset, such as "
+                    "'2026-03-14T08:00:00Z'")
+        return f"{error.instance!r} is not a date such as '2026-03-14'"
+    return error.message
+
+
+@lru_cache(maxsize=None)
+def _validator(schema_key: str) -> jsonschema.protocols.Validator:
+    import json
+    return jsonschema.Draft202012Validator(json.loads(schema_key), format_checker=FORMATS)
+
+
+def schema_key(schema: dict) -> str:
+    import json
+    return json.dumps(schema, sort_keys=True)
+
+
+def validate_value(field: str, value, schema: str, agreement: str | None) -> list[Violation]:
+    """Violations of one field's value against its schema (given as a `schema_key`)."""
+    return [Violation(json_path([field, *e.absolute_path]), _message(e), field, agreement)
+            for e in _validator(schema).iter_errors(value)]
+
+
+def validate_document(incident: dict, schema: dict, agreement: str,
+                      builtin_keys: dict[str, str]) -> list[Violation]:
+    """Violations of a whole incident against one agreement's full schema (the reference path).
+
+    A field whose schema is the built-in one is reported without the agreement's name, so that
+    the same mistake is reported once however many agreements read the field.
+    """
+    out = []
+    for e in _validator(schema_key(schema)).iter_errors(incident):
+        parts = list(e.absolute_path)
+        if e.validator == "required":
+            field = re.match(r"'([^']*)'", e.message).group(1) if e.message.startswith("'") else ""
+        else:
+            field = parts[0] if parts else ""
+        props = schema["properties"]
+        if e.validator == "required" or not parts:
+            owner = None
+        elif builtin_keys.get(field) == schema_key(props.get(field, {})):
+            owner = None
+        else:
+            owner = agreement
+        out.append(Violation(json_path(parts), _message(e), str(field), owner))
+    return out
+
+
+BUILTIN_KEYS = {name: schema_key(s) for name, s in BUILTIN_SCHEMAS.items()}

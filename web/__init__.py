@@ -1,0 +1,1 @@
+"""The outer layer: the `compact` command line and (later) the Flask web application."""

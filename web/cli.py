@@ -1,0 +1,283 @@
+"""The `compact` command line: check, fmt, test and evaluate agreements (see interfaces.md)."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from dsl.errors import CompactError, Diagnostic
+from dsl.parser import parse_time
+
+
+class Failure(Exception):
+    """Ends a command with exit status 1 after its message has been shown."""
+
+
+def _read(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CompactError(f"{path}: no such file")
+    except IsADirectoryError:
+        raise CompactError(f"{path}: is a directory")
+    except UnicodeDecodeError:
+        raise CompactError(f"{path}: not UTF-8 text")
+    except OSError as exc:
+        raise CompactError(f"{path}: cannot read it ({exc.strerror})")
+
+
+def _expand(paths: tuple[str, ...]) -> list[str]:
+    """Files as given; a directory stands for the `.agreement` files in it."""
+    out = []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            found = sorted(str(f) for f in path.glob("*.agreement"))
+            if not found:
+                raise CompactError(f"{p}: no .agreement files in this folder")
+            out.extend(found)
+        else:
+            out.append(p)
+    return out
+
+
+def _echo_diagnostics(diagnostics: list[Diagnostic]) -> None:
+    for d in diagnostics:
+        click.echo(d.render(), err=True)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+class TimeParam(click.ParamType):
+    name = "TIME"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, datetime):
+            return value
+        try:
+            return parse_time(value)
+        except ValueError:
+            self.fail(f"{value!r} is not an RFC 3339 time with an offset, such as "
+                      "2026-03-14T08:00:00Z", param, ctx)
+
+
+class CompactGroup(click.Group):
+    """Turns every bad input into a clear message and exit status 1, never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except Failure:
+            ctx.exit(1)
+        except CompactError as exc:
+            _echo_diagnostics(exc.diagnostics)
+            ctx.exit(1)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the last line of defence for users
+            if ctx.params.get("debug") or ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"compact: internal error: {type(exc).__name__}: {exc} "
+                       "(run with --debug to see where)", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=CompactGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show a traceback for unexpected errors.")
+@click.pass_context
+def main(ctx, debug):
+    """Compact: coordination agreements as rules that say who must act, by when, and why."""
+    ctx.ensure_object(dict)["debug"] = debug
+
+
+# ---------------------------------------------------------------- check
+
+@main.command()
+@click.argument("files", nargs=-1, required=True)
+def check(files):
+    """Parse and statically check agreements; diagnostics go to stderr."""
+    from engine.compiler import check_source
+    errors = warnings = 0
+    paths = _expand(files)
+    for path in paths:
+        try:
+            text = _read(path)
+        except CompactError as exc:
+            _echo_diagnostics(exc.diagnostics)
+            errors += 1
+            continue
+        _, diagnostics, _ = check_source(text, path)
+        _echo_diagnostics(diagnostics)
+        errors += sum(d.is_error for d in diagnostics)
+        warnings += sum(not d.is_error for d in diagnostics)
+    click.echo(f"{_plural(len(paths), 'file')} checked: {_plural(errors, 'error')}, "
+               f"{_plural(warnings, 'warning')}", err=True)
+    if errors:
+        raise Failure
+
+
+# ---------------------------------------------------------------- fmt
+
+@main.command()
+@click.argument("files", nargs=-1, required=True)
+@click.option("--check", "check_only", is_flag=True,
+              help="Report files that would change; change nothing.")
+def fmt(files, check_only):
+    """Rewrite agreements in canonical layout (`-` reads stdin and writes stdout)."""
+    from dsl.formatter import format_source
+    changed = failed = 0
+    for path in (files if files == ("-",) else _expand(files)):
+        try:
+            text = _read(path)
+            formatted = format_source(text, "<stdin>" if path == "-" else path)
+        except CompactError as exc:
+            _echo_diagnostics(exc.diagnostics)
+            failed += 1
+            continue
+        if path == "-":
+            click.echo(formatted, nl=False)
+            changed += formatted != text
+            continue
+        if formatted == text:
+            continue
+        changed += 1
+        if check_only:
+            click.echo(f"would reformat {path}", err=True)
+        else:
+            Path(path).write_text(formatted, encoding="utf-8")
+            click.echo(f"reformatted {path}", err=True)
+    if failed or (check_only and changed):
+        raise Failure
+
+
+# ---------------------------------------------------------------- test
+
+@main.command()
+@click.argument("files", nargs=-1, required=True)
+def test(files):
+    """Run the agreements' example blocks."""
+    from engine.compiler import load
+    from engine.examples import run_examples
+    passed = failed = 0
+    for path in _expand(files):
+        try:
+            agreement = load(_read(path), path)
+        except CompactError as exc:
+            _echo_diagnostics(exc.diagnostics)
+            click.echo(f"ERROR {path}: the agreement has errors, so its examples did not run")
+            failed += 1
+            continue
+        if not agreement.examples:
+            click.echo(f"NONE  {path}: no examples")
+        for result in run_examples(agreement):
+            label = "PASS" if result.passed else "FAIL"
+            click.echo(f"{label}  {path}:{result.line}: {result.name}")
+            for failure in result.failures:
+                click.echo(f"      {failure}")
+            passed += result.passed
+            failed += not result.passed
+    click.echo(f"{passed} passed, {failed} failed")
+    if failed:
+        raise Failure
+
+
+# ---------------------------------------------------------------- evaluate
+
+@main.command()
+@click.argument("files", nargs=-1, required=True)
+@click.option("--incident", "incident_path", required=True, metavar="PATH",
+              help="The incident: a JSON file or a CAP 1.2 XML alert (`-` for stdin).")
+@click.option("--at", type=TimeParam(), help="Evaluation time (default: the incident's reported_at).")
+@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json",
+              show_default=True)
+def evaluate(files, incident_path, at, fmt):
+    """Evaluate one incident against agreements: who must act, by when, and why."""
+    from engine.compiler import load
+    from engine.incidents import IncidentError, load_incident
+    from engine.index import Library
+
+    agreements, problems = [], []
+    for path in _expand(files):
+        try:
+            agreements.append(load(_read(path), path))
+        except CompactError as exc:
+            problems.extend(exc.diagnostics)
+    if problems:
+        _echo_diagnostics(problems)
+        raise Failure
+    library = Library(agreements)
+    name = "<stdin>" if incident_path == "-" else incident_path
+    try:
+        if incident_path == "-":
+            raw = sys.stdin.buffer.read()
+        else:
+            raw = Path(incident_path).read_bytes()
+    except OSError as exc:
+        click.echo(f"{name}: error: cannot read it ({exc.strerror})", err=True)
+        raise Failure
+    try:
+        result = library.evaluate(load_incident(raw), at=at)
+    except IncidentError as exc:
+        click.echo(exc.render(name), err=True)
+        raise Failure
+    if fmt == "json":
+        click.echo(result.to_json(), nl=False)
+    else:
+        click.echo(render_text(result))
+
+
+def render_text(result) -> str:
+    """The evaluation as a person reads it: a table of duties, then why, skips and warnings."""
+    from engine.deadlines import utc_text
+    lines = [f"Incident {result.incident}, evaluated at {utc_text(result.evaluated_at)}"
+             + ("  [EXERCISE: not a real incident]" if result.exercise else "")]
+    if not result.duties:
+        lines.append("")
+        lines.append("No duties.")
+    else:
+        rows = [("#", "DUE (UTC)", "STATUS", "PARTY", "DUTY", "CLAUSE")]
+        for i, d in enumerate(result.duties, 1):
+            due = d.due_text.replace("T", " ").replace(":00Z", "") if d.due else "-"
+            action = f"{d.modality.upper()} {d.action}"
+            if len(action) > 60:
+                action = action[:59] + "…"
+            rows.append((str(i), due, d.status, d.party, action, f"{d.agreement} › {d.clause}"))
+        widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
+        lines.append("")
+        for r in rows:
+            lines.append("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip())
+        lines.append("")
+        lines.append("Why:")
+        for i, d in enumerate(result.duties, 1):
+            lines.append(f"{i:>3}. {d.party} {d.modality} “{d.action}” ({d.title})")
+            for reason in d.because:
+                lines.append(textwrap.fill(reason, 100, initial_indent="       because ",
+                                           subsequent_indent="         "))
+            if len(d.costs):
+                shares = ", ".join(f"{p} {s:.0%}" for p, s in d.costs)
+                lines.append(f"       costs: {shares}")
+            if d.note:
+                lines.append(f"       note: {d.note}")
+    if result.skipped:
+        lines.append("")
+        lines.append("Skipped:")
+        lines.extend(f"  {a}: {r}" for a, r in result.skipped)
+    if result.warnings:
+        lines.append("")
+        lines.append("Warnings:")
+        for w in result.warnings:
+            where = "/".join(x for x in (w.agreement, w.clause) if x)
+            lines.append(f"  {where + ': ' if where else ''}{w.message}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
