@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 
 from dsl import ast
 from dsl.parser import parse
@@ -91,7 +92,8 @@ def render_declaration(decl):
         for item in decl.items:
             yield item.span.line, INDENT + render_header(item)
     elif isinstance(decl, ast.Recital):
-        yield line, f"recital {string(decl.text)}"
+        for text in block("recital ", decl.text, ""):
+            yield line, text
     elif isinstance(decl, ast.PartyDecl):
         yield line, f"party {decl.id} {string(decl.name)}"
         for attr in decl.attributes:
@@ -174,22 +176,12 @@ def render_clause_item(item: ast.ClauseItem):
             yield f"{INDENT}costs shared " + ", ".join(
                 f"{s.who.name} {s.percent.raw}" for s in costs.shares)
     elif item.key == "text":
-        yield f"{INDENT}text {string(item.value)}"
+        yield from block(f"{INDENT}text ", item.value, INDENT)
 
 
 def render_example_item(item: ast.ExampleItem):
     if item.key == "incident":
-        lit = item.value
-        if "\n" in lit.value or lit.raw.startswith('"""') and "\n" in lit.raw:
-            if '"""' in lit.value:
-                yield f"{INDENT}incident {quote(lit.value)}"
-                return
-            yield f'{INDENT}incident """'
-            for line in lit.value.split("\n"):
-                yield (INDENT * 2 + line) if line.strip() else ""
-            yield f'{INDENT}"""'
-        else:
-            yield f"{INDENT}incident {string(lit)}"
+        yield from block(f"{INDENT}incident ", item.value, INDENT)
     elif item.key == "at":
         yield f"{INDENT}at {item.value.raw}"
     else:
@@ -218,6 +210,19 @@ def string(lit: ast.Literal) -> str:
             and not text.endswith('"') and '"""' not in text:
         return f'"""{text}"""'
     return quote(text)
+
+
+def block(prefix: str, lit: ast.Literal, indent: str) -> list[str]:
+    """A string that spans lines as an indented triple-quoted block, if it reads back the same."""
+    text = lit.value
+    lines = text.split("\n")
+    fits = ("\n" in text and '"""' not in text and not text.endswith(('"', "\n"))
+            and not text.startswith("\n") and textwrap.dedent(text) == text
+            and all(line.strip() or not line for line in lines))
+    if not fits:
+        return [prefix + string(lit)]
+    body = [(indent + INDENT + line) if line else "" for line in lines]
+    return [prefix + '"""', *body, indent + '"""']
 
 
 def literal(lit: ast.Literal) -> str:

@@ -6,6 +6,7 @@ import json
 import re
 import textwrap
 from datetime import date, datetime
+from contextvars import ContextVar
 from functools import lru_cache
 
 import pyparsing as pp
@@ -18,13 +19,15 @@ pp.ParserElement.set_default_whitespace_chars(" \t\r\n")
 
 DECLARATION_KEYWORDS = ("agreement", "recital", "party", "fields", "role", "trigger", "clause",
                         "example")
+# Words that cannot name a party, role, trigger or clause: each could stand where a name
+# can, so allowing it would make a line mean two things. Header and example words (title,
+# kind, at, expect, ...) never stand in such places and stay free for names.
 RESERVED = frozenset(DECLARATION_KEYWORDS + (
-    "title", "kind", "binding", "effective", "until", "governing", "withdrawal", "language",
-    "is", "parties", "where", "except", "whose", "intersects", "when", "unless", "must", "may",
-    "not", "and", "or", "costs", "borne", "by", "shared", "equally", "text", "within", "of",
-    "breach", "breached", "given", "in", "contains", "incident", "yes", "no", "at", "expect",
-    "duty", "for", "one", "business",
+    "is", "parties", "when", "unless", "must", "may", "not", "and", "or", "costs", "borne", "by",
+    "shared", "equally", "text", "within", "of", "breach", "breached", "given", "in", "contains",
+    "incident", "yes", "no", "duty",
 ))
+KEYWORD = "\x01"  # marks "this name is a keyword" failures for the diagnostic
 KINDS = ("mou", "mutual-aid", "compact", "protocol", "other")
 SCALE_TYPES = ("severity", "urgency", "certainty")
 SIMPLE_TYPES = ("text", "number", "yes/no", "date", "time", "party") + SCALE_TYPES
@@ -73,8 +76,30 @@ def unquote(raw: str) -> str:
     return _ESCAPE.sub(lambda m: {"n": "\n"}.get(m.group(1), m.group(1)), raw[1:-1])
 
 
+# Comment ranges of the text being parsed, so that spans can step over them: pyparsing hands
+# parse actions locations that may include the white space and comments around a node.
+_COMMENTS: ContextVar[tuple[dict, dict]] = ContextVar("comments", default=({}, {}))
+
+
 def _span(s: str, start: int, end: int) -> Span:
-    return Span.at(s, start, end)
+    by_start, by_end = _COMMENTS.get()
+    n = len(s)
+    end = min(end, n)  # StringEnd reports the location one past the end
+    while True:
+        while start < n and s[start] in " \t\r\n":
+            start += 1
+        if start in by_start:
+            start = by_start[start]
+            continue
+        break
+    while end > start:
+        while end > start and s[end - 1] in " \t\r\n":
+            end -= 1
+        if end in by_end and by_end[end] >= start:
+            end = by_end[end]
+            continue
+        break
+    return Span.at(s, start, max(start, end))
 
 
 def _node(expr: pp.ParserElement, build, name: str | None = None) -> pp.ParserElement:
@@ -103,7 +128,7 @@ def grammar() -> pp.ParserElement:
     def ident_action(s, loc, toks):
         word = toks[0]
         if word in RESERVED:
-            raise pp.ParseException(s, loc, f"'{word}' is a keyword")
+            raise pp.ParseException(s, loc, KEYWORD + word)
         return ast.Name(word, span=_span(s, loc, loc + len(word)))
 
     ident = pp.Regex(r"[A-Za-z_][A-Za-z0-9_]*").set_parse_action(ident_action).set_name("a name")
@@ -354,7 +379,7 @@ def grammar() -> pp.ParserElement:
     field_name = pp.Regex(r"[A-Za-z_][A-Za-z0-9_]*").set_parse_action(
         lambda s, l, t: ast.Name(t[0], span=_span(s, l, l + len(t[0])))).set_name("a field name")
     field_decl = pp.Located(
-        ~decl_start + field_name - type_ref
+        ~decl_start + ~K("one") + field_name - type_ref
         - pp.Optional(S(K("one")) - S(K("of")) - _listed(literal))
     ).set_parse_action(field_action)
     fields = pp.Located(
@@ -496,6 +521,7 @@ def grammar() -> pp.ParserElement:
     document = pp.ZeroOrMore(declaration) - pp.StringEnd().set_name(
         "a declaration (agreement, recital, party, fields, role, trigger, clause or example)")
     document.ignore(pp.Regex(r"#[^\n]*"))
+    document.parse_with_tabs()  # keep offsets and columns as the author sees them
     return document
 
 
@@ -506,6 +532,8 @@ def parse(text: str, filename: str = "<agreement>") -> ast.Document:
         offset, message = problem
         raise CompactError(Diagnostic("error", message, Span.at(text, offset, offset + 1),
                                       filename, text))
+    token = _COMMENTS.set(({start: start + len(body) for start, body, _ in comments},
+                           {start + len(body): start for start, body, _ in comments}))
     try:
         result = grammar().parse_string(text, parse_all=True)
     except pp.ParseBaseException as exc:
@@ -513,6 +541,8 @@ def parse(text: str, filename: str = "<agreement>") -> ast.Document:
     except RecursionError:
         raise CompactError(Diagnostic("error", "the text is nested too deeply to read",
                                       Span.at(text, 0, 1), filename, text)) from None
+    finally:
+        _COMMENTS.reset(token)
     comment_nodes = tuple(
         ast.Comment(body, own_line, span=Span.at(text, start, start + len(body)))
         for start, body, own_line in comments)
@@ -533,6 +563,11 @@ def _syntax_diagnostic(exc: pp.ParseBaseException, text: str, filename: str) -> 
         loc = len(text) if loc < 0 else loc
         while loc < len(text) and text[loc] in " \t\r\n":
             loc += 1
+    if exc.msg.startswith(KEYWORD):
+        word = exc.msg[len(KEYWORD):]
+        return Diagnostic("error", f"'{word}' is a keyword of the language and cannot be used as "
+                                   "a name here; choose another name",
+                          Span.at(text, loc, min(len(text), loc + len(word))), filename, text)
     if exc.msg.startswith(FATAL):
         message = exc.msg[len(FATAL):]
         match = _WORD.match(text, loc) if loc < len(text) else None
