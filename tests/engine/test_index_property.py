@@ -27,8 +27,8 @@ def atoms(draw, triggers: list[str], clauses: list[str]):
         lambda: f'incident.severity {draw(st.sampled_from([">=", ">", "==", "<", "!="]))} '
                 f'"{draw(st.sampled_from(SEVERITIES))}"',
         lambda: f"incident.displaced {draw(st.sampled_from(['>=', '>', '<', '<=', '==', '!=']))} "
-                f"{draw(st.integers(0, 1000))}",
-        lambda: f"{draw(st.integers(0, 1000))} {draw(st.sampled_from(['<', '<=']))} "
+                f"{draw(st.sampled_from([0, 499, 500, 501, 1000]))}",
+        lambda: f"{draw(st.sampled_from([0, 499, 500, 501, 1000]))} {draw(st.sampled_from(['<', '<=']))} "
                 "incident.displaced",
         lambda: f"incident.requested_by is {draw(st.sampled_from(['', 'not ']))}given",
         lambda: f'incident.urgent == {draw(st.sampled_from(["yes", "no"]))}',
@@ -142,20 +142,28 @@ def outcome(fn):
         return ("invalid", exc.messages)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(texts=st.lists(st.integers(0, 10**6), min_size=1, max_size=4).flatmap(
     lambda seeds: st.tuples(*[agreement_texts(f"ag-{i}") for i in range(len(seeds))])),
-    incident=incidents(),
+    incident_list=st.lists(incidents(), min_size=4, max_size=8),
     later=st.sampled_from([None, 1, 8, 30]))
-def test_indexed_and_linear_evaluation_agree(texts, incident, later):
+def test_indexed_and_linear_evaluation_agree(texts, incident_list, later):
     agreements = [load(text, f"ag-{i}.agreement") for i, text in enumerate(texts)]
     at = None
     if later is not None:
         at = datetime(2026, 3, 14, 8, tzinfo=timezone.utc) + timedelta(hours=later)
     library = Library(agreements)
-    indexed = outcome(lambda: library.evaluate(incident, at=at))
-    linear = outcome(lambda: evaluate(incident, agreements, at=at))
-    assert indexed == linear
+    # Every severity and a spread of numbers for each incident shape: thresholds are
+    # where an index goes wrong.
+    variants = []
+    for incident in incident_list:
+        variants.append(incident)
+        variants.extend({**incident, "severity": s} for s in SEVERITIES)
+        variants.extend({**incident, "displaced": n} for n in (0, 499, 500, 501, 1000))
+    for incident in variants:
+        indexed = outcome(lambda: library.evaluate(incident, at=at))
+        linear = outcome(lambda: evaluate(incident, agreements, at=at))
+        assert indexed == linear, incident
 
 
 def test_index_examines_only_matching_clauses():
