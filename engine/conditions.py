@@ -159,8 +159,11 @@ class Negation(Cond):
         return not self.item.holds(ctx)
 
     def explain(self, ctx) -> str:
-        values = self.item.values(ctx) if hasattr(self.item, "values") else ""
-        return f"{self.text}{values}"
+        if hasattr(self.item, "values"):
+            return f"{self.text}{self.item.values(ctx)}"
+        read = dict.fromkeys(paths_of(self.item))
+        shown = ", ".join(f"{p.text} was {show(p.raw(ctx), p.type)}" for p in read)
+        return f"{self.text} ({shown})" if shown else self.text
 
 
 class Parens(Cond):
@@ -306,6 +309,23 @@ class Overlap(Cond):
         return self.text + self.values(ctx)
 
 
+def paths_of(cond: Cond) -> list[PathOperand]:
+    """The fields a condition reads, in order (a trigger's through its condition)."""
+    if isinstance(cond, (AllOf, AnyOf)):
+        return [p for item in cond.items for p in paths_of(item)]
+    if isinstance(cond, (Negation, Parens)):
+        return paths_of(cond.item)
+    if isinstance(cond, TriggerCall):
+        return paths_of(cond.cond)
+    if isinstance(cond, Comparison):
+        return [o for o in (cond.left, cond.right) if isinstance(o, PathOperand)]
+    if isinstance(cond, IsGiven):
+        return [cond.path]
+    if isinstance(cond, Overlap):
+        return [cond.left, cond.right]
+    return []
+
+
 # ---------------------------------------------------------------- compiling from the AST
 
 class ConditionCompiler:
@@ -335,8 +355,6 @@ class ConditionCompiler:
 
     @staticmethod
     def literal_value(lit: ast.Literal):
-        if lit.kind == "percent":
-            return lit.value
         return lit.value
 
     @staticmethod
@@ -377,17 +395,8 @@ class ConditionCompiler:
             left = self.operand(cond.left, rt)
             right = self.operand(cond.right, lt)
             scale = next((t for t in (lt, rt) if t in SCALES), None)
-            if isinstance(left, LiteralOperand):
-                left.value = _literal_for(left.value, rt)
-            if isinstance(right, LiteralOperand):
-                right.value = _literal_for(right.value, lt)
             return Comparison(left, cond.op, right, scale)
         raise AssertionError(type(cond))
-
-
-def _literal_for(value, type_name):
-    """A literal as compared with a field: ListLiteral items stay as they are."""
-    return value
 
 
 def _source(node) -> str:

@@ -58,6 +58,8 @@ def from_dict(data) -> Incident:
     if not isinstance(data, dict):
         raise IncidentError("the incident must be a JSON object { ... }, not "
                             f"{type(data).__name__ if data is not None else 'null'}")
+    if "status" not in data:
+        data = {**data, "status": "actual"}  # the documented default of the built-in field
     return Incident(data)
 
 
