@@ -9,8 +9,9 @@ _FIXED = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": tim
 
 
 def add_duration(anchor: datetime, amount: int, unit: str) -> datetime:
-    """`anchor` plus a duration. Business days skip Saturdays and Sundays as seen in the
-    anchor's offset; a count that starts on a weekend starts from the next Monday."""
+    """`anchor` plus a duration. Business days step a day at a time in the anchor's offset,
+    counting only Monday to Friday and keeping the time of day: Friday or Saturday 10:00
+    plus one business day is Monday 10:00."""
     if unit != "business day":
         return anchor + amount * _FIXED[unit]
     current = anchor

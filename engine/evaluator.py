@@ -248,8 +248,9 @@ class AgreementRun:
             payers = self.resolve(who)
             if not payers:
                 missing += part
+                what = "role" if who in self.agreement.roles else "party"
                 self.warnings.add(Warning_(self.agreement.id, clause.id,
-                                           f"costs: {who} names no party"))
+                                           f"costs: {what} {who} names no party"))
                 continue
             for payer in payers:
                 shares[payer] = shares.get(payer, 0.0) + part / len(payers)

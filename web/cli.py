@@ -20,16 +20,20 @@ class Failure(Exception):
 def _read(path: str) -> str:
     if path == "-":
         return sys.stdin.read()
+
+    def fail(message: str) -> CompactError:
+        return CompactError(Diagnostic("error", message, None, path))
+
     try:
         return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise CompactError(f"{path}: no such file")
+        raise fail("cannot read it (no such file)")
     except IsADirectoryError:
-        raise CompactError(f"{path}: is a directory")
+        raise fail("cannot read it (it is a folder)")
     except UnicodeDecodeError:
-        raise CompactError(f"{path}: not UTF-8 text")
+        raise fail("cannot read it (not UTF-8 text)")
     except OSError as exc:
-        raise CompactError(f"{path}: cannot read it ({exc.strerror})")
+        raise fail(f"cannot read it ({exc.strerror})")
 
 
 def _expand(paths: tuple[str, ...]) -> list[str]:
@@ -40,7 +44,8 @@ def _expand(paths: tuple[str, ...]) -> list[str]:
         if path.is_dir():
             found = sorted(str(f) for f in path.glob("*.agreement"))
             if not found:
-                raise CompactError(f"{p}: no .agreement files in this folder")
+                raise CompactError(Diagnostic("error", "no .agreement files in this folder",
+                                              None, p))
             out.extend(found)
         else:
             out.append(p)
