@@ -165,7 +165,8 @@ class Checker:
         self.symbols.header = seen
         for key in ("title", "kind", "binding", "effective"):
             if key not in seen:
-                self.error(decl.id_span, f"agreement '{decl.id}' needs a '{words[key]}' line")
+                a = "an" if words[key][0] in "aeiou" else "a"
+                self.error(decl.id_span, f"agreement '{decl.id}' needs {a} '{words[key]}' line")
         eff = seen.get("effective")
         if eff is not None and isinstance(eff.value, tuple):
             start, until = eff.value
@@ -519,7 +520,7 @@ class Checker:
                                                 f"'{op}' with it is never true")
                     return
                 if ft == "party" and lit_t == "text":
-                    return
+                    break
                 if finfo is not None and finfo.one_of is not None and ft == lit_t:
                     for l in literals:
                         if l.value not in finfo.one_of:
@@ -584,6 +585,11 @@ class Checker:
 
 
 def article(type_name: str) -> str:
+    """A type as a sentence names a value of it: 'text', 'a number', 'a yes/no value'."""
+    special = {"text": "text", "yes/no": "a yes/no value", "any": "any value",
+               "party": "a party id"}
+    if type_name in special:
+        return special[type_name]
     if type_name.startswith("list"):
         return f"a {type_name}"
     return ("an " if type_name[0] in "aeiou" else "a ") + type_name
@@ -600,7 +606,12 @@ def describe(value) -> str:
 def json_error_span(lit: ast.Literal, exc: json.JSONDecodeError) -> Span:
     """Map a JSON error inside a string literal back to its line and column in the agreement."""
     if not lit.raw.startswith('"""'):
-        col = lit.span.col + exc.colno  # after the opening quote; escapes may shift it slightly
+        # Walk the raw text: an escape is two source characters for one value character.
+        raw, index, value_pos = lit.raw, 1, 0
+        while index < len(raw) - 1 and value_pos < exc.pos:
+            index += 2 if raw[index] == "\\" else 1
+            value_pos += 1
+        col = lit.span.col + index
         return Span(lit.span.line, col, lit.span.line, col + 1, lit.span.start, lit.span.start)
     raw_lines = lit.raw[3:].split("\n")
     skip = 1 if len(raw_lines) > 1 and not raw_lines[0].strip() else 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+from dataclasses import dataclass, field
 
 from dsl import ast
 from dsl.parser import parse
@@ -18,63 +19,73 @@ def format_source(text: str, filename: str = "<agreement>") -> str:
     return format_document(parse(text, filename))
 
 
+@dataclass
+class Item:
+    """One thing the formatter writes: its source line range and its output lines."""
+
+    start: int
+    end: int
+    lines: list[str]
+    blank: bool = False  # a blank line before it
+    leading: list[str] = field(default_factory=list)
+    trailing: str | None = None
+
+
 def format_document(doc: ast.Document) -> str:
-    lines: list[tuple[int, str]] = []  # (source line of the item, output line)
-    items: list[tuple[int, int, list[str]]] = []  # (first source line, kind key, rendered lines)
+    items: list[Item] = []
     previous_kind = None
     for decl in doc.declarations:
         kind = type(decl).__name__
         single = isinstance(decl, (ast.Recital, ast.RoleDecl, ast.TriggerDecl))
         blank = previous_kind is not None and not (single and kind == previous_kind)
-        rendered = list(render_declaration(decl))
-        for i, (line_no, text) in enumerate(rendered):
-            items.append((line_no, blank and i == 0, text))
+        for i, (start, end, lines) in enumerate(render_declaration(decl)):
+            items.append(Item(start, end, list(lines), blank and i == 0))
         previous_kind = kind
     return _with_comments(items, doc.comments)
 
 
-def _with_comments(items, comments) -> str:
-    """Place each comment before the item that follows it, or at the end of the item it trails.
+def _with_comments(items: list[Item], comments) -> str:
+    """Place every comment where it reads as it did.
 
-    `items` holds one entry per output line: (source line of its item, blank line before it,
-    text). A trailing comment goes to the last output line of the last item that started at or
-    before it; a second trailing comment on the same item goes above that item instead, so that
-    formatting the output again changes nothing.
+    A comment within an item's source lines stays with that item: trailing its last line if it
+    is the item's only comment and trails code, otherwise above the item, in source order. A
+    comment between items goes above the item that follows it. Formatting the output again
+    changes nothing.
     """
-    starts = [line for line, _, _ in items]
-    own = sorted((c for c in comments if c.own_line), key=lambda c: c.span.start)
-    trail_for: dict[int, str] = {}
-    lead_for: dict[int, list[str]] = {}
-    for c in comments:
-        if c.own_line:
-            continue
-        index = max((i for i, s in enumerate(starts) if s <= c.span.line), default=None)
-        if index is None:
-            own.append(c)
-        elif index in trail_for:
-            first = index
-            while first > 0 and starts[first - 1] == starts[index]:
-                first -= 1
-            lead_for.setdefault(first, []).append(c.text)
+    inside: dict[int, list] = {}
+    between = []
+    for c in sorted(comments, key=lambda c: c.span.start):
+        owner = None
+        for index, item in enumerate(items):
+            if item.start <= c.span.line <= item.end and (
+                    not c.own_line or item.start < c.span.line):
+                owner = index  # the innermost (latest starting) item wins
+        if owner is None:
+            between.append(c)
         else:
-            trail_for[index] = c.text
-    own.sort(key=lambda c: c.span.start)
+            inside.setdefault(owner, []).append(c)
+    for index, found in inside.items():
+        item = items[index]
+        if len(found) == 1 and not found[0].own_line:
+            item.trailing = found[0].text
+        else:
+            item.leading.extend(c.text for c in found)
     out: list[str] = []
     ci = 0
-    for i, (line, blank, text) in enumerate(items):
-        leading = []
-        while ci < len(own) and own[ci].span.line < line:
-            leading.append(own[ci].text)
+    for item in items:
+        above = []
+        while ci < len(between) and between[ci].span.line < item.start:
+            above.append(between[ci].text)
             ci += 1
-        leading.extend(lead_for.get(i, ()))
-        if blank and out:
+        if item.blank and out:
             out.append("")
-        indent = text[: len(text) - len(text.lstrip(" "))]
-        out.extend(indent + c for c in leading)
-        if i in trail_for:
-            text = f"{text}  {trail_for[i]}"
-        out.append(text)
-    rest = own[ci:]
+        indent = item.lines[0][: len(item.lines[0]) - len(item.lines[0].lstrip(" "))]
+        out.extend(indent + text for text in above + item.leading)
+        lines = list(item.lines)
+        if item.trailing is not None:
+            lines[-1] = f"{lines[-1]}  {item.trailing}"
+        out.extend(lines)
+    rest = between[ci:]
     if rest:
         if out:
             out.append("")
@@ -84,45 +95,45 @@ def _with_comments(items, comments) -> str:
 
 # ---------------------------------------------------------------- declarations
 
+def _end(node) -> int:
+    return node.span.end_line
+
+
 def render_declaration(decl):
-    """Yield (source line, output line) pairs for one declaration."""
+    """Yield (first source line, last source line, output lines) for each item of a declaration."""
     line = decl.span.line
     if isinstance(decl, ast.AgreementDecl):
-        yield line, f"agreement {decl.id}"
+        yield line, decl.id_span.end_line, [f"agreement {decl.id}"]
         for item in decl.items:
-            yield item.span.line, INDENT + render_header(item)
+            yield item.span.line, _end(item), [INDENT + render_header(item)]
     elif isinstance(decl, ast.Recital):
-        for text in block("recital ", decl.text, ""):
-            yield line, text
+        yield line, _end(decl), block("recital ", decl.text, "")
     elif isinstance(decl, ast.PartyDecl):
-        yield line, f"party {decl.id} {string(decl.name)}"
+        yield line, _end(decl.name), [f"party {decl.id} {string(decl.name)}"]
         for attr in decl.attributes:
-            yield attr.span.line, f"{INDENT}{attr.name} {value(attr.value)}"
+            yield attr.span.line, _end(attr), [f"{INDENT}{attr.name} {value(attr.value)}"]
     elif isinstance(decl, ast.FieldsDecl):
-        yield line, "fields"
+        yield line, line, ["fields"]
         for f in decl.fields:
             text = f"{INDENT}{f.name} {f.type}"
             if f.one_of is not None:
                 text += " one of " + ", ".join(literal(v) for v in f.one_of)
-            yield f.span.line, text
+            yield f.span.line, _end(f), [text]
     elif isinstance(decl, ast.RoleDecl):
-        yield line, f"role {decl.id} is {render_role(decl)}"
+        yield line, _end(decl), [f"role {decl.id} is {render_role(decl)}"]
     elif isinstance(decl, ast.TriggerDecl):
-        for i, text in enumerate(condition_lines(f"trigger {decl.id} when ", decl.condition, "")):
-            yield line, text
+        yield line, _end(decl), condition_lines(f"trigger {decl.id} when ", decl.condition, "")
     elif isinstance(decl, ast.ClauseDecl):
         head = f"clause {decl.id}"
         if decl.title is not None:
             head += " " + string(decl.title)
-        yield line, head
+        yield line, _end(decl.title) if decl.title else decl.id_span.end_line, [head]
         for item in decl.items:
-            for text in render_clause_item(item):
-                yield item.span.line, text
+            yield item.span.line, _end(item), list(render_clause_item(item))
     elif isinstance(decl, ast.ExampleDecl):
-        yield line, f"example {string(decl.name)}"
+        yield line, _end(decl.name), [f"example {string(decl.name)}"]
         for item in decl.items:
-            for text in render_example_item(item):
-                yield item.span.line, text
+            yield item.span.line, _end(item), list(render_example_item(item))
 
 
 def render_header(item: ast.HeaderItem) -> str:

@@ -27,7 +27,10 @@ RESERVED = frozenset(DECLARATION_KEYWORDS + (
     "shared", "equally", "text", "within", "of", "breach", "breached", "given", "in", "contains",
     "incident", "yes", "no", "duty",
 ))
-KEYWORD = "\x01"  # marks "this name is a keyword" failures for the diagnostic
+NAME_RE = (r"(?!(?:" + "|".join(sorted(RESERVED, key=len, reverse=True)) + r")(?![A-Za-z0-9_]))"
+           r"[A-Za-z_][A-Za-z0-9_]*")
+HEADER_WORDS = ("title", "kind", "binding", "non-binding", "effective", "governing", "withdrawal",
+                "language")
 KINDS = ("mou", "mutual-aid", "compact", "protocol", "other")
 SCALE_TYPES = ("severity", "urgency", "certainty")
 SIMPLE_TYPES = ("text", "number", "yes/no", "date", "time", "party") + SCALE_TYPES
@@ -63,7 +66,7 @@ def parse_time(raw: str) -> datetime:
 def unquote(raw: str) -> str:
     """The value of a string literal as written in the source."""
     if raw.startswith('"""'):
-        body = raw[3:-3]
+        body = raw[3:-3].replace("\r\n", "\n")
         if body.startswith("\n"):
             body = body[1:]
         elif body.startswith("\r\n"):
@@ -72,7 +75,7 @@ def unquote(raw: str) -> str:
         if len(lines) > 1 and not lines[-1].strip():
             lines = lines[:-1]
             body = "\n".join(lines)
-        return textwrap.dedent(body).replace("\r\n", "\n")
+        return textwrap.dedent(body)
     return _ESCAPE.sub(lambda m: {"n": "\n"}.get(m.group(1), m.group(1)), raw[1:-1])
 
 
@@ -127,17 +130,16 @@ def grammar() -> pp.ParserElement:
     # ------------------------------------------------------------ tokens
     def ident_action(s, loc, toks):
         word = toks[0]
-        if word in RESERVED:
-            raise pp.ParseException(s, loc, KEYWORD + word)
         return ast.Name(word, span=_span(s, loc, loc + len(word)))
 
-    ident = pp.Regex(r"[A-Za-z_][A-Za-z0-9_]*").set_parse_action(ident_action).set_name("a name")
-    slug = pp.Regex(r"[A-Za-z_][A-Za-z0-9_.\-]*").set_name("an agreement id")
+    ident = pp.Regex(NAME_RE).set_parse_action(ident_action).set_name("a name")
+    slug = pp.Regex(r"(?!(?:" + "|".join(HEADER_WORDS) + r")(?![\w.-]))[A-Za-z_][A-Za-z0-9_.\-]*")
+    slug.set_name("an agreement id")
 
     def string_action(s, loc, toks):
         raw = toks[0]
         if not raw.startswith('"""'):
-            bad = re.search(r'\\([^"\\n])', raw)
+            bad = next((m for m in re.finditer(r"\\(.)", raw) if m.group(1) not in '"\\n'), None)
             if bad:
                 raise _Fatal(s, loc + bad.start(),
                              f"unknown escape '\\{bad.group(1)}' in a string; use \\\", \\\\ or \\n")
@@ -161,11 +163,16 @@ def grammar() -> pp.ParserElement:
         return ast.Literal("date", value, toks[0], span=_span(s, loc, loc + len(toks[0])))
 
     def naive_time_action(s, loc, toks):
-        raise _Fatal(s, loc, f"the time '{toks[0]}' has no offset; add Z or an offset such as -05:00")
+        text = toks[0]
+        if re.search(r"T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?[+\-A-Za-z]", text):
+            raise _Fatal(s, loc, f"the time '{text}' has a malformed offset; write it as Z or "
+                                 "with a colon, such as +05:00")
+        raise _Fatal(s, loc, f"the time '{text}' has no offset; add Z or an offset such as -05:00")
 
     time_lit = pp.Regex(TIME_RE + r"(?![\w:.+-])").set_parse_action(time_action).set_name("a time")
-    naive_time = pp.Regex(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?").set_parse_action(
-        naive_time_action)
+    naive_time = pp.Regex(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?"
+                          r"(?:[+-]\d{1,4}(?::\d{1,2})?|[A-Za-z]+)?").set_parse_action(naive_time_action)
+    time_value = (time_lit | naive_time).set_name("a time such as 2026-03-14T08:00:00Z")
     date_lit = pp.Regex(DATE_RE + r"(?![\w:.+-])").set_parse_action(date_action).set_name("a date")
 
     def number_action(s, loc, toks):
@@ -198,11 +205,11 @@ def grammar() -> pp.ParserElement:
         return ast.Path(root, tuple(names), span=_span(s, toks[0], toks[2]))
 
     path = pp.Located(
-        (K("incident") | K("party")) + pp.Combine(S(".") - name_part.copy().set_name(
+        (K("incident") | K("party")).set_name("incident.FIELD or party.NAME") + pp.Combine(S(".") - name_part.copy().set_name(
             "a field name after the dot")) + pp.ZeroOrMore(pp.Combine(S(".") + name_part))
     ).set_parse_action(path_action).set_name("incident.FIELD or party.NAME")
     path.leave_whitespace()  # paths are written without spaces around the dots
-    path_ws = pp.Empty() + path  # skip leading whitespace, then a tight path
+    path_ws = (pp.Empty() + path).set_name("incident.FIELD")  # white space, then a tight path
 
     # ------------------------------------------------------------ durations and deadlines
     def duration_action(s, loc, toks):
@@ -232,7 +239,7 @@ def grammar() -> pp.ParserElement:
     anchor.set_name("incident.FIELD or 'breach of CLAUSE'")
     deadline = pp.Located(
         K("within") - duration - pp.Optional(S(K("of")) - anchor)
-        | K("by") - (time_lit | naive_time).set_name("a time such as 2026-03-14T08:00:00Z")
+        | K("by") - time_value
     ).set_parse_action(deadline_action).set_name("a deadline")
 
     # ------------------------------------------------------------ conditions
@@ -379,7 +386,8 @@ def grammar() -> pp.ParserElement:
     field_name = pp.Regex(r"[A-Za-z_][A-Za-z0-9_]*").set_parse_action(
         lambda s, l, t: ast.Name(t[0], span=_span(s, l, l + len(t[0])))).set_name("a field name")
     field_decl = pp.Located(
-        ~decl_start + ~K("one") + field_name - type_ref
+        ~pp.MatchFirst([pp.CaselessKeyword(w) for w in DECLARATION_KEYWORDS]) + ~K("one")
+        + field_name - type_ref
         - pp.Optional(S(K("one")) - S(K("of")) - _listed(literal))
     ).set_parse_action(field_action)
     fields = pp.Located(
@@ -452,9 +460,10 @@ def grammar() -> pp.ParserElement:
     costs = pp.Located(
         S(K("costs")) - (
             K("borne").set_parse_action(lambda: "borne") - S(K("by")) - share_equal
-            | S(K("shared")) + K("equally").set_parse_action(lambda: "equal") - S(K("by"))
-            - _listed(share_equal)
-            | K("shared").set_parse_action(lambda: "percent") - _listed(share_pct)
+            | S(K("shared")) - (
+                K("equally").set_parse_action(lambda: "equal") - S(K("by")) - _listed(share_equal)
+                | pp.Empty().set_parse_action(lambda: "percent") + _listed(share_pct)
+            ).set_name("'equally by ROLE, ...' or 'ROLE N%, ROLE N%, ...'")
         ).set_name("'borne by', 'shared equally by' or 'shared ROLE N%, ...'")
     ).set_parse_action(costs_action)
 
@@ -496,16 +505,16 @@ def grammar() -> pp.ParserElement:
     expect = pp.Located(
         S(K("expect")) - (
             K("no") - (K("duty") - S(K("for")) - ident.copy().set_name("a party id")
-                       | ident.copy().set_name("a clause id or 'duty for PARTY'"))
+                       | ident.copy()).set_name("a clause id or 'duty for PARTY'")
             | ident.copy().set_name("a party id or 'no'") - modality - ident.copy().set_name(
-                "a clause id") - pp.Optional(S(K("by")) - (time_lit | naive_time))
+                "a clause id") - pp.Optional(S(K("by")) - time_value)
         )
     ).set_parse_action(expect_action)
 
     example_item = (
         item("incident", S(K("incident")) - string.copy().set_name(
             "the incident as a JSON string (\"\"\"...\"\"\")"), ast.ExampleItem)
-        | item("at", S(K("at")) - (time_lit | naive_time), ast.ExampleItem)
+        | item("at", S(K("at")) - time_value, ast.ExampleItem)
         | expect
     )
     example = pp.Located(
@@ -554,55 +563,67 @@ _WORD = re.compile(r'"""|"(?:[^"\\\n]|\\.)*"?|[A-Za-z_][A-Za-z0-9_./-]*|\d[\w:.+
 
 
 def _syntax_diagnostic(exc: pp.ParseBaseException, text: str, filename: str) -> Diagnostic:
-    loc = exc.loc
-    while loc < len(text) and text[loc] in " \t\r\n":
-        loc += 1
-    # A comment is skipped like white space.
-    while loc < len(text) and text[loc] == "#":
-        loc = text.find("\n", loc)
-        loc = len(text) if loc < 0 else loc
-        while loc < len(text) and text[loc] in " \t\r\n":
-            loc += 1
-    if exc.msg.startswith(KEYWORD):
-        word = exc.msg[len(KEYWORD):]
-        return Diagnostic("error", f"'{word}' is a keyword of the language and cannot be used as "
-                                   "a name here; choose another name",
-                          Span.at(text, loc, min(len(text), loc + len(word))), filename, text)
+    loc = _skip_blank(text, exc.loc)
+    match = _WORD.match(text, loc) if loc < len(text) else None
+    found_len = len(match.group(0)) if match else 1
     if exc.msg.startswith(FATAL):
-        message = exc.msg[len(FATAL):]
-        match = _WORD.match(text, loc) if loc < len(text) else None
-        found_len = len(match.group(0)) if match else 1
-    else:
-        expected = exc.msg[len("Expected "):] if exc.msg.startswith("Expected ") else exc.msg
-        expected = expected.strip()
-        if expected.startswith("{") or expected.startswith("Keyword") or expected.startswith("W:"):
-            expected = "something else"
-        match = _WORD.match(text, loc) if loc < len(text) else None
-        if match is None:
-            found = "the end of the file"
-            found_len = 1
+        return _diagnostic(exc.msg[len(FATAL):], text, loc, found_len, filename)
+    expected = exc.msg[len("Expected "):] if exc.msg.startswith("Expected ") else exc.msg
+    expected = expected.strip()
+    if expected.startswith(("{", "Keyword", "W:", "Re:")):
+        expected = "something else"
+    if match is None:
+        # Point at the end of the last line rather than past the end of the file.
+        return _diagnostic(f"expected {expected}, found the end of the file", text,
+                           len(text.rstrip()), 1, filename)
+    token = match.group(0)
+    shown = token if len(token) <= 30 else token[:27] + "..."
+    message = f"expected {expected}, found '{shown}'"
+
+    before = re.search(r"(?<![.\w])([A-Za-z_]\w*)[ \t]*$", text[:loc])
+    if token in ("==", "!=", "<", "<=", ">", ">=", "contains", "in") and before \
+            and before.group(1) not in RESERVED:
+        # `when type == "flood"`: a bare name where a field was meant.
+        name = before.group(1)
+        return _diagnostic(f"'{name}' is not a value; to read the incident's field write "
+                           f"incident.{name}", text, before.start(1), len(name), filename)
+    if expected.startswith("a clause line"):
+        # `ROLE mst "..."`: the second word is the real mistake.
+        after = re.match(r"([A-Za-z_]\w*)[ \t]+([a-z]+)\b", text[loc:])
+        keywords = DECLARATION_KEYWORDS + ("when", "unless", "costs", "text")
+        if (after and after.group(2) not in RESERVED and after.group(1) not in RESERVED
+                and not suggest(after.group(1), keywords)):
+            word = after.group(2)
+            hint = suggest(word, ("must", "may"))
+            return _diagnostic(f"expected 'must', 'may' or 'must not', found '{word}'"
+                               + (f" (did you mean '{hint}'?)" if hint else ""),
+                               text, loc + after.start(2), len(word), filename)
+    previous = re.search(r"(\w+)[ \t]*$", text[:loc])
+    if token in RESERVED and previous and previous.group(1) in DECLARATION_KEYWORDS:
+        return _diagnostic(f"'{token}' is a keyword of the language and cannot be used as a "
+                           "name here; choose another name", text, loc, found_len, filename)
+    if token not in RESERVED:
+        words = set(re.findall(r"[a-z][a-z-]*", expected)) | set(DECLARATION_KEYWORDS)
+        words |= set(UNITS) | set(KINDS)
+        hint = suggest(token, words)
+        if hint:
+            message += f" (did you mean '{hint}'?)"
+    return _diagnostic(message, text, loc, found_len, filename)
+
+
+def _skip_blank(text: str, loc: int) -> int:
+    """Past white space and comments, which the grammar skips too."""
+    while loc < len(text):
+        if text[loc] in " \t\r\n":
+            loc += 1
+        elif text[loc] == "#":
+            end = text.find("\n", loc)
+            loc = len(text) if end < 0 else end
         else:
-            token = match.group(0)
-            found_len = len(token)
-            shown = token if len(token) <= 30 else token[:27] + "..."
-            found = f"'{shown}'"
-        message = f"expected {expected}, found {found}"
-        if match is not None and expected.startswith("a clause line"):
-            # `ROLE mst "..."`: the second word is the real mistake.
-            after = re.match(r"([A-Za-z_]\w*)[ \t]+([a-z]+)\b", text[loc:])
-            keywords = DECLARATION_KEYWORDS + ("when", "unless", "costs", "text")
-            if (after and after.group(2) not in RESERVED and after.group(1) not in RESERVED
-                    and not suggest(after.group(1), keywords)):
-                loc += after.start(2)
-                found_len = len(after.group(2))
-                message = f"expected 'must', 'may' or 'must not', found '{after.group(2)}'"
-                match = _WORD.match(text, loc)
-                expected = "must may"
-        if match is not None:
-            words = set(re.findall(r"[a-z][a-z-]*", expected)) | set(DECLARATION_KEYWORDS)
-            words |= set(UNITS) | set(KINDS)
-            hint = suggest(match.group(0), words)
-            if hint:
-                message += f" (did you mean '{hint}'?)"
-    return Diagnostic("error", message, Span.at(text, loc, min(len(text), loc + found_len)),
+            break
+    return loc
+
+
+def _diagnostic(message: str, text: str, loc: int, length: int, filename: str) -> Diagnostic:
+    return Diagnostic("error", message, Span.at(text, loc, min(len(text), loc + length)),
                       filename, text)
