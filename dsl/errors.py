@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,11 +27,17 @@ class Span:
         return cls(line, col, end_line, end_col, start, end)
 
 
+@lru_cache(maxsize=16)
+def _line_starts(text: str) -> list[int]:
+    return [0] + [m.end() for m in re.finditer("\n", text)]
+
+
 def line_col(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of an offset (a text's line starts are computed once)."""
     offset = max(0, min(offset, len(text)))
-    line = text.count("\n", 0, offset) + 1
-    line_start = text.rfind("\n", 0, offset) + 1
-    return line, offset - line_start + 1
+    starts = _line_starts(text)
+    line = bisect.bisect_right(starts, offset)
+    return line, offset - starts[line - 1] + 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import difflib
+import re
+
+
+# A closed triple-quoted string, an unclosed one, a one-line string, a comment, a stray quote.
+_LEXEMES = re.compile(r'''"""[\s\S]*?"""|"""|"(?:[^"\\\n]|\\.)*"|#[^\n]*|"''')
 
 
 def scan_comments(text: str) -> tuple[list[tuple[int, str, bool]], tuple[int, str] | None]:
@@ -12,39 +17,18 @@ def scan_comments(text: str) -> tuple[list[tuple[int, str, bool]], tuple[int, st
     alone would only say that something else was expected there.
     """
     comments: list[tuple[int, str, bool]] = []
-    i, n = 0, len(text)
-    line_start = 0
-    code_on_line = False
-    while i < n:
-        ch = text[i]
-        if ch == "\n":
-            line_start, code_on_line = i + 1, False
-            i += 1
-        elif ch == "#":
-            end = text.find("\n", i)
-            end = n if end < 0 else end
-            comments.append((i, text[i:end].rstrip(), not code_on_line))
-            i = end
-        elif text.startswith('"""', i):
-            end = text.find('"""', i + 3)
-            if end < 0:
-                return comments, (i, 'this """ string is never closed')
-            i = end + 3
-            line_start = text.rfind("\n", 0, i) + 1
-            code_on_line = True
-        elif ch == '"':
-            j = i + 1
-            while j < n and text[j] not in '"\n':
-                j += 2 if text[j] == "\\" else 1
-            if j >= n or text[j] != '"':
-                return comments, (i, 'this string is never closed: a "..." string must end on '
+    for match in _LEXEMES.finditer(text):
+        token = match.group(0)
+        start = match.start()
+        if token == '"""':
+            return comments, (start, 'this """ string is never closed')
+        if token == '"':
+            return comments, (start, 'this string is never closed: a "..." string must end on '
                                      'the same line (use """...""" for several lines)')
-            i = j + 1
-            code_on_line = True
-        else:
-            if not ch.isspace():
-                code_on_line = True
-            i += 1
+        if token.startswith("#"):
+            line_start = text.rfind("\n", 0, start) + 1
+            own_line = not text[line_start:start].strip()
+            comments.append((start, token.rstrip(), own_line))
     return comments, None
 
 

@@ -36,27 +36,37 @@ def _key_value(value):
     return None
 
 
-class Guard:
-    """Keys under which a clause is filed: equalities, scale minimums, number bounds."""
+# A guard is a set of alternatives, one of which holds whenever the condition holds. An
+# alternative is a tuple of atoms that must all hold:
+#   ("eq", field, key value)      incident.field == value (or one value of an `in` list)
+#   ("given", field)              incident.field is given
+#   ("min", field, scale, rank)   a scale field at or above a rank
+#   ("num", field, op, bound)     a number field above or below a bound
+# Alternatives of one or two eq/given atoms are looked up in a hash table; a single min or
+# num atom in ordered tables. An empty guard means the condition can never hold.
+KEYED = ("eq", "given")
+MAX_ALTERNATIVES = 32
 
-    __slots__ = ("eq", "scale_min", "num")
 
-    def __init__(self):
-        self.eq: set = set()  # (field, key value)
-        self.scale_min: set = set()  # (field, scale, minimum rank)
-        self.num: set = set()  # (field, ">"|">="|"<"|"<=", number)
-
-    def size(self) -> int:
-        return len(self.eq) + len(self.scale_min) + len(self.num)
-
-    def merge(self, other: "Guard") -> None:
-        self.eq |= other.eq
-        self.scale_min |= other.scale_min
-        self.num |= other.num
+def _rank(guard: frozenset) -> tuple:
+    """Lower is more selective: pairs of keys, single keys, thresholds, presence."""
+    worst = 0
+    for alternative in guard:
+        kinds = [atom[0] for atom in alternative]
+        if len(alternative) == 2:
+            level = 0 if kinds == ["eq", "eq"] else 1
+        elif kinds == ["eq"]:
+            level = 2
+        elif kinds[0] in ("min", "num"):
+            level = 3
+        else:
+            level = 4
+        worst = max(worst, level)
+    return (worst, len(guard))
 
 
 def guard_of(cond: C.Cond, agreement: CompiledAgreement, depth: int = 0):
-    """A Guard implied by `cond`, or ALWAYS when no key is implied."""
+    """The guard implied by `cond`, or ALWAYS when it implies no key."""
     if depth > 50:
         return ALWAYS
     if isinstance(cond, (C.Parens, C.TriggerCall)):
@@ -66,28 +76,38 @@ def guard_of(cond: C.Cond, agreement: CompiledAgreement, depth: int = 0):
         # A breach needs a duty of that clause, so that clause's `when` held.
         return guard_of(agreement.clause_index[cond.clause].when, agreement, depth + 1)
     if isinstance(cond, C.AnyOf):
-        out = Guard()
+        out = set()
         for item in cond.items:
             g = guard_of(item, agreement, depth + 1)
             if g is ALWAYS:
                 return ALWAYS
-            out.merge(g)
-        return out
+            out |= g
+        return frozenset(out) if len(out) <= 4 * MAX_ALTERNATIVES else ALWAYS
     if isinstance(cond, C.AllOf):
-        best = ALWAYS
-        for item in cond.items:
-            g = guard_of(item, agreement, depth + 1)
-            if g is not ALWAYS and (best is ALWAYS or _cost(g) < _cost(best)):
-                best = g
+        guards = [g for g in (guard_of(i, agreement, depth + 1) for i in cond.items)
+                  if g is not ALWAYS]
+        if not guards:
+            return ALWAYS
+        if any(not g for g in guards):
+            return frozenset()  # one part can never hold, so neither can the whole
+        best = min(guards, key=_rank)
+        singles = sorted((g for g in guards if all(len(a) == 1 and a[0][0] in KEYED for a in g)),
+                         key=_rank)
+        if len(singles) >= 2 and len(singles[0]) * len(singles[1]) <= MAX_ALTERNATIVES \
+                and not {a[0][1] for a in singles[0]} & {a[0][1] for a in singles[1]}:
+            # Two parts on different fields: file the clause under both at once.
+            paired = frozenset(tuple(sorted(a + b)) for a in singles[0] for b in singles[1])
+            if _rank(paired) < _rank(best):
+                best = paired
         return best
+    if isinstance(cond, C.IsGiven):
+        path = cond.path
+        if cond.negated or path.root != "incident" or len(path.names) != 1:
+            return ALWAYS
+        return frozenset({(("given", path.field),)})
     if isinstance(cond, C.Comparison):
         return _comparison_guard(cond)
     return ALWAYS
-
-
-def _cost(g: Guard) -> tuple:
-    # Equalities are most selective, then scale minimums, then number bounds.
-    return (0 if g.eq and not g.scale_min and not g.num else 1 if not g.num else 2, g.size())
 
 
 def _comparison_guard(cond: C.Comparison):
@@ -102,28 +122,24 @@ def _comparison_guard(cond: C.Comparison):
             or left.type.startswith("list"):
         return ALWAYS
     field, value = left.field, right.value
-    g = Guard()
-    if op == "==" or op == "in":
+    if op in ("==", "in"):
         values = value if op == "in" else [value]
         if not isinstance(values, list):
             return ALWAYS
-        for v in values:
-            key = _key_value(v)
-            if key is None:
-                return ALWAYS
-            g.eq.add((field, key))
-        return g
+        keys = [_key_value(v) for v in values]
+        if any(k is None for k in keys):
+            return ALWAYS
+        return frozenset((("eq", field, k),) for k in keys)
     if left.type in SCALES and op in (">", ">=") and isinstance(value, str):
         rank = SCALE_RANK[left.type].get(value)
         if rank is None:
-            return Guard()  # `>= "unknown"` never holds
-        g.scale_min.add((field, left.type, rank + (1 if op == ">" else 0)))
-        return g
+            return frozenset()  # `>= "unknown"` never holds
+        return frozenset({(("min", field, left.type, rank + (1 if op == ">" else 0)),)})
     if left.type == "number" and op in ("<", "<=", ">", ">=") and isinstance(value, (int, float)) \
             and not isinstance(value, bool):
-        g.num.add((field, op, value))
-        return g
+        return frozenset({(("num", field, op, value),)})
     return ALWAYS
+
 
 
 class Library:
@@ -142,7 +158,7 @@ class Library:
 
     # ------------------------------------------------------------ building
     def _build(self) -> None:
-        eq = defaultdict(list)
+        keyed = defaultdict(list)  # alternative (1 or 2 eq/given atoms) -> refs
         scale_min = defaultdict(lambda: defaultdict(list))  # (field, scale) -> rank -> refs
         num_ge = defaultdict(list)  # field -> [(bound, strict, ref)]
         num_le = defaultdict(list)
@@ -154,25 +170,27 @@ class Library:
                 if g is ALWAYS:
                     always.append(ref)
                     continue
-                for key in g.eq:
-                    eq[key].append(ref)
-                for field, scale, rank in g.scale_min:
-                    scale_min[(field, scale)][rank].append(ref)
-                for field, op, bound in g.num:
-                    if op in (">", ">="):
-                        num_ge[field].append((bound, op == ">", ref))
+                for alternative in g:
+                    head = alternative[0]
+                    if head[0] in KEYED:
+                        keyed[alternative].append(ref)
+                    elif head[0] == "min":
+                        scale_min[(head[1], head[2])][head[3]].append(ref)
+                    elif head[2] in (">", ">="):
+                        num_ge[head[1]].append((head[3], head[2] == ">", ref))
                     else:
-                        num_le[field].append((bound, op == "<", ref))
-        self._eq = dict(eq)
+                        num_le[head[1]].append((head[3], head[2] == "<", ref))
+        self._keyed = dict(keyed)
+        self._pair_fields = frozenset(atom[1] for alt in keyed if len(alt) == 2 for atom in alt)
         # For a scale value of rank r, every clause whose minimum is <= r.
-        self._scale = defaultdict(list)  # field -> [(scale, refs by incident rank)]
+        scales = defaultdict(list)  # field -> [(ranks of its scale, refs by incident rank)]
         for (field, scale), by_rank in scale_min.items():
             cumulative, acc = [], []
             for rank in range(len(SCALES[scale])):
                 acc = acc + by_rank.get(rank, [])
                 cumulative.append(tuple(acc))
-            self._scale[field].append((SCALE_RANK[scale], cumulative))
-        self._scale = dict(self._scale)
+            scales[field].append((SCALE_RANK[scale], cumulative))
+        self._scale = dict(scales)
         self._num_ge = {f: self._sorted(v) for f, v in num_ge.items()}
         self._num_le = {f: self._sorted(v) for f, v in num_le.items()}
         self._always = tuple(always)
@@ -204,19 +222,21 @@ class Library:
     def candidates(self, data: dict) -> set:
         """Clause refs (agreement index, clause index) that may match this incident."""
         found = set(self._always)
-        eq = self._eq
+        keyed = self._keyed
+        atoms = []
         for field, value in data.items():
+            if value is None:
+                continue
+            atoms.append(("given", field))
             key = _key_value(value)
             if key is not None:
-                refs = eq.get((field, key))
-                if refs:
-                    found.update(refs)
+                atoms.append(("eq", field, key))
             if isinstance(value, str):
                 for ranks, cumulative in self._scale.get(field, ()):
                     rank = ranks.get(value)
                     if rank is not None:
                         found.update(cumulative[rank])
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
                 ge = self._num_ge.get(field)
                 if ge is not None:
                     bounds, entries = ge
@@ -230,6 +250,16 @@ class Library:
                     for bound, strict, ref in entries[bisect.bisect_left(bounds, value):]:
                         if bound > value or not strict:
                             found.add(ref)
+        for atom in atoms:
+            refs = keyed.get((atom,))
+            if refs:
+                found.update(refs)
+        paired = sorted(a for a in atoms if a[1] in self._pair_fields)
+        for i, first in enumerate(paired):
+            for second in paired[i + 1:]:
+                refs = keyed.get((first, second))
+                if refs:
+                    found.update(refs)
         return found
 
     def in_effect_skipped(self, day) -> list[tuple[str, str]]:
