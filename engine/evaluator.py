@@ -6,8 +6,10 @@
 
 from __future__ import annotations
 
+import heapq
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime
 from typing import Iterable
 
@@ -287,6 +289,11 @@ def skip_reason(agreement: CompiledAgreement, day: date) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
+def _listed(values: tuple) -> str:
+    return ", ".join(C.show(v, None) for v in values)
+
+
 def one_of_warnings(agreement: CompiledAgreement, data: dict) -> list[Warning_]:
     out = []
     for name, allowed in agreement.one_of.items():
@@ -295,10 +302,9 @@ def one_of_warnings(agreement: CompiledAgreement, data: dict) -> list[Warning_]:
         values = data[name] if isinstance(data[name], list) else [data[name]]
         for value in values:
             if not any(C.same(value, a) for a in allowed):
-                shown = ", ".join(C.show(a, None) for a in allowed)
                 out.append(Warning_(agreement.id, None,
                                     f"incident.{name} is {C.show(value, None)}, which is not one "
-                                    f"of {shown}"))
+                                    f"of {_listed(allowed)}"))
     return out
 
 
@@ -322,17 +328,29 @@ def as_incident(incident) -> Incident:
     return incident if isinstance(incident, Incident) else from_dict(incident)
 
 
+def warning_key(w: Warning_) -> tuple:
+    return (w.agreement or "", w.clause or "", w.message)
+
+
 def finish(incident: Incident, at: datetime, duties, skipped, warnings, examined=0,
-           total=0) -> Evaluation:
+           total=0, sorted_warnings=()) -> Evaluation:
+    """The result, in its deterministic order. `sorted_warnings` are runs of warnings already
+    in order and distinct from the rest (the index keeps them so), merged rather than sorted."""
     status = incident.data.get("status", "actual")
+    runs = [run for run in sorted_warnings if run]
+    if warnings:
+        runs.append(sorted(set(warnings), key=warning_key))
+    if len(runs) == 1:
+        ordered = tuple(runs[0])
+    else:
+        ordered = tuple(heapq.merge(*runs, key=warning_key))
     return Evaluation(
         incident=incident.id,
         evaluated_at=at,
         exercise=status in ("exercise", "test"),
         duties=tuple(sorted(duties, key=Duty.sort_key)),
         skipped=tuple(sorted(skipped)),
-        warnings=tuple(sorted(set(warnings), key=lambda w: (w.agreement or "", w.clause or "",
-                                                            w.message))),
+        warnings=ordered,
         clauses_examined=examined, clauses_total=total)
 
 

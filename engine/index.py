@@ -9,6 +9,7 @@ A clause without such a guard is examined for every incident. The answers are ex
 from __future__ import annotations
 
 import bisect
+import json
 from collections import defaultdict
 from datetime import datetime
 from typing import Iterable
@@ -19,7 +20,7 @@ from engine import conditions as C
 from engine.compiler import CompiledAgreement
 from engine.evaluator import (AgreementRun, Evaluation, as_incident, cancelled, check_builtins,
                               evaluate, finish, one_of_warnings, raise_violations, reported_at,
-                              skip_reason, Warning_)
+                              skip_reason, warning_key)
 from engine.schema import Violation, validate_document, validate_value, BUILTIN_KEYS
 
 ALWAYS = None  # a guard that cannot narrow anything
@@ -205,6 +206,7 @@ class Library:
                 one_of[field].append(ag)
         self._declared = {f: dict(v) for f, v in declared.items()}
         self._one_of = dict(one_of)
+        self._one_of_cache: dict = {}
         # Effective periods, for the skipped list without a pass over every agreement.
         self._by_start = sorted(self.agreements, key=lambda a: a.effective_from)
         self._starts = [a.effective_from for a in self._by_start]
@@ -299,11 +301,13 @@ class Library:
         if violations:
             raise_violations(violations)
 
-        warnings = []
-        for field in data:
-            for ag in self._one_of.get(field, ()):
-                if ag.id not in skipped_ids:
-                    warnings.extend(one_of_warnings_for(ag, data, field))
+        warnings, presorted = [], []
+        for field, value in data.items():
+            if field in self._one_of:
+                found = self._one_of_warnings(field, value)
+                if skipped_ids:
+                    found = tuple(w for w in found if w.agreement not in skipped_ids)
+                presorted.append(found)
 
         by_agreement = defaultdict(list)
         for a_index, c_index in self.candidates(data):
@@ -320,12 +324,23 @@ class Library:
             examined += len(clause_indexes)
             duties.extend(run.all_duties())
             warnings.extend(run.warnings)
-        return finish(incident, moment, duties, skipped, warnings, examined, self.total_clauses)
+        return finish(incident, moment, duties, skipped, warnings, examined, self.total_clauses,
+                      presorted)
+
+    def _one_of_warnings(self, field: str, value) -> tuple:
+        """Warnings of every agreement whose `one of` excludes this value: a pure function of
+        the library and the value, so it is worked out once per value and kept."""
+        key = (field, json.dumps(value, sort_keys=True))
+        found = self._one_of_cache.get(key)
+        if found is None:
+            found = tuple(sorted((w for ag in self._one_of[field]
+                                  for w in one_of_warnings(ag, {field: value})), key=warning_key))
+            if len(self._one_of_cache) < 10_000:
+                self._one_of_cache[key] = found
+        return found
 
     def evaluate_linear(self, incident, at: datetime | None = None,
                         excluded: dict[str, frozenset] | None = None) -> Evaluation:
         return evaluate(incident, self.agreements, at, excluded)
 
 
-def one_of_warnings_for(ag: CompiledAgreement, data: dict, field: str) -> list[Warning_]:
-    return [w for w in one_of_warnings(ag, {field: data[field]})]
