@@ -13,7 +13,11 @@ from dsl.errors import CompactError, Diagnostic
 from dsl.parser import parse
 from engine.compiler import check_source
 
-LANGUAGE_MD = Path("/work/shared/design/language.md")
+# The design folder stands beside the repository (as CI lays it out); on the development
+# machines it is also at /work/shared.
+LANGUAGE_MD = next((p for p in (Path(__file__).resolve().parents[3] / "shared/design/language.md",
+                                Path("/work/shared/design/language.md")) if p.exists()),
+                   Path("/work/shared/design/language.md"))
 FILENAME = "lakeside.agreement"
 
 # A verbatim copy of "A complete example" in language.md (test_base_is_the_spec_example checks
