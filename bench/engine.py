@@ -209,9 +209,12 @@ class AgreementWriter:
         rng, k = self.rng, self.rng.random()
         refine = lambda n: "".join(f" and {self.refinement()}" for _ in range(n))  # noqa: E731
         if k < 0.003:  # nothing the index can file the clause under
-            return rng.choice(['incident.requested_by is given and incident.status != "exercise"',
-                               f"not (incident.type in {q(self.hazards[:2])})",
-                               f"incident.area contains {q(GEOCODES[self.regions[0]][0])}"])
+            # Still local, as real clauses are: scoped by a geocode the index cannot key on.
+            code = q(GEOCODES[self.regions[0]][0])
+            return rng.choice([f'incident.area contains {code} and incident.status != "exercise"',
+                               f"incident.area contains {code} and not (incident.type in "
+                               f"{q(self.hazards[:2])})",
+                               f"incident.area contains {code}"])
         if k < 0.01:  # broad: any very large incident
             return rng.choice(['incident.severity >= "extreme" and incident.displaced >= 20000',
                                "incident.displaced >= 50000",
