@@ -20,7 +20,7 @@ from engine import conditions as C
 from engine.compiler import CompiledAgreement
 from engine.evaluator import (AgreementRun, Evaluation, as_incident, cancelled, check_builtins,
                               evaluate, finish, one_of_warnings, raise_violations, reported_at,
-                              skip_reason, warning_key)
+                              skip_reason, warning_key, Warning_, _listed)
 from engine.schema import Violation, validate_document, validate_value, BUILTIN_KEYS
 
 ALWAYS = None  # a guard that cannot narrow anything
@@ -206,6 +206,12 @@ class Library:
                 one_of[field].append(ag)
         self._declared = {f: dict(v) for f, v in declared.items()}
         self._one_of = dict(one_of)
+        # Per field, in agreement-id order: (agreement, typed allowed values, the message's tail).
+        self._one_of_table = {
+            field: tuple((ag.id, frozenset(_key_value(v) for v in ag.one_of[field]),
+                          _listed(ag.one_of[field]))
+                         for ag in sorted(ags, key=lambda a: a.id))
+            for field, ags in self._one_of.items()}
         self._one_of_cache: dict = {}
         # Effective periods, for the skipped list without a pass over every agreement.
         self._by_start = sorted(self.agreements, key=lambda a: a.effective_from)
@@ -333,8 +339,17 @@ class Library:
         key = (field, json.dumps(value, sort_keys=True))
         found = self._one_of_cache.get(key)
         if found is None:
-            found = tuple(sorted((w for ag in self._one_of[field]
-                                  for w in one_of_warnings(ag, {field: value})), key=warning_key))
+            typed = _key_value(value)
+            if typed is None:  # a list or an object: the general path
+                found = tuple(sorted((w for ag in self._one_of[field]
+                                      for w in one_of_warnings(ag, {field: value})),
+                                     key=warning_key))
+            else:
+                # The same message as one_of_warnings, without its general machinery.
+                head = f"incident.{field} is {C.show(value, None)}, which is not one of "
+                found = tuple(Warning_(ag_id, None, head + listed)
+                              for ag_id, allowed, listed in self._one_of_table[field]
+                              if typed not in allowed)
             if len(self._one_of_cache) < 10_000:
                 self._one_of_cache[key] = found
         return found
