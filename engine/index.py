@@ -41,11 +41,12 @@ def _key_value(value):
 # alternative is a tuple of atoms that must all hold:
 #   ("eq", field, key value)      incident.field == value (or one value of an `in` list)
 #   ("given", field)              incident.field is given
+#   ("has", field, key value)     a list field contains the value
 #   ("min", field, scale, rank)   a scale field at or above a rank
 #   ("num", field, op, bound)     a number field above or below a bound
 # Alternatives of one or two eq/given atoms are looked up in a hash table; a single min or
 # num atom in ordered tables. An empty guard means the condition can never hold.
-KEYED = ("eq", "given")
+KEYED = ("eq", "given", "has")
 MAX_ALTERNATIVES = 32
 
 
@@ -55,8 +56,8 @@ def _rank(guard: frozenset) -> tuple:
     for alternative in guard:
         kinds = [atom[0] for atom in alternative]
         if len(alternative) == 2:
-            level = 0 if kinds == ["eq", "eq"] else 1
-        elif kinds == ["eq"]:
+            level = 0 if "given" not in kinds else 1
+        elif kinds[0] in ("eq", "has"):
             level = 2
         elif kinds[0] in ("min", "num"):
             level = 3
@@ -119,10 +120,14 @@ def _comparison_guard(cond: C.Comparison):
         op = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op)
     if not (isinstance(left, C.PathOperand) and isinstance(right, C.LiteralOperand)):
         return ALWAYS
-    if left.root != "incident" or len(left.names) != 1 or left.type in (None, "any") \
-            or left.type.startswith("list"):
+    if left.root != "incident" or len(left.names) != 1 or left.type in (None, "any"):
         return ALWAYS
     field, value = left.field, right.value
+    if left.type.startswith("list"):
+        key = _key_value(value)
+        if op != "contains" or key is None:
+            return ALWAYS
+        return frozenset({(("has", field, key),)})
     if op in ("==", "in"):
         values = value if op == "in" else [value]
         if not isinstance(values, list):
@@ -213,6 +218,7 @@ class Library:
                          for ag in sorted(ags, key=lambda a: a.id))
             for field, ags in self._one_of.items()}
         self._one_of_cache: dict = {}
+        self._skipped_cache: dict = {}
         # Effective periods, for the skipped list without a pass over every agreement.
         self._by_start = sorted(self.agreements, key=lambda a: a.effective_from)
         self._starts = [a.effective_from for a in self._by_start]
@@ -239,6 +245,9 @@ class Library:
             key = _key_value(value)
             if key is not None:
                 atoms.append(("eq", field, key))
+            elif isinstance(value, list):
+                members = {_key_value(item) for item in value}
+                atoms.extend(("has", field, k) for k in members if k is not None)
             if isinstance(value, str):
                 for ranks, cumulative in self._scale.get(field, ()):
                     rank = ranks.get(value)
@@ -270,14 +279,24 @@ class Library:
                     found.update(refs)
         return found
 
-    def in_effect_skipped(self, day) -> list[tuple[str, str]]:
+    def in_effect_skipped(self, day) -> tuple[tuple[tuple[str, str], ...], frozenset]:
+        """The agreements not in effect on a day, with reasons, and their ids (kept per day)."""
+        found = self._skipped_cache.get(day)
+        if found is None:
+            found = self._skipped_on(day)
+            found = (found, frozenset(a for a, _ in found))
+            if len(self._skipped_cache) < 4096:
+                self._skipped_cache[day] = found
+        return found
+
+    def _skipped_on(self, day) -> tuple[tuple[str, str], ...]:
         out = []
         later = bisect.bisect_right(self._starts, day)
         for ag in self._by_start[later:]:
             out.append((ag.id, skip_reason(ag, day)))
         for ag in self._by_end[:bisect.bisect_left(self._ends, day)]:
             out.append((ag.id, skip_reason(ag, day)))
-        return out
+        return tuple(out)
 
     # ------------------------------------------------------------ evaluation
     def evaluate(self, incident, at: datetime | None = None,
@@ -293,8 +312,7 @@ class Library:
         data = incident.for_language(next(iter(self._languages), None))
         moment = at or reported_at(incident.data)
         day = reported_at(data).date()
-        skipped = self.in_effect_skipped(day)
-        skipped_ids = {a for a, _ in skipped}
+        skipped, skipped_ids = self.in_effect_skipped(day)
 
         for field, value in data.items():
             for key, owners in self._declared.get(field, {}).items():

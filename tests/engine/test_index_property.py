@@ -15,6 +15,7 @@ TYPES = ["flood", "wildfire", "hazmat", "storm", "quake"]
 REGIONS = ["north", "south", "east", "west"]
 SEVERITIES = ["minor", "moderate", "severe", "extreme", "unknown"]
 PARTIES = ["p1", "p2", "p3", "p4"]
+CODES = ["FIPS:1", "FIPS:2", "FIPS:3"]
 
 
 @st.composite
@@ -33,6 +34,9 @@ def atoms(draw, triggers: list[str], clauses: list[str]):
         lambda: f"incident.requested_by is {draw(st.sampled_from(['', 'not ']))}given",
         lambda: f'incident.urgent == {draw(st.sampled_from(["yes", "no"]))}',
         lambda: f'incident.type not in ["{draw(st.sampled_from(TYPES))}"]',
+        lambda: f'incident.area contains "{draw(st.sampled_from(CODES))}"',
+        lambda: f'incident.area contains "{draw(st.sampled_from(CODES))}" and '
+                f'incident.type == "{draw(st.sampled_from(TYPES))}"',
     ]
     if triggers:
         choices.append(lambda: draw(st.sampled_from(triggers)))
@@ -124,6 +128,7 @@ def incidents(draw):
         "requested_at": st.sampled_from(["2026-03-14T09:00:00Z", "2026-03-14T09:00:00"]),
         "urgent": st.booleans(),
         "status": st.sampled_from(["actual", "exercise", "test"]),
+        "area": st.lists(st.sampled_from(CODES), max_size=3),
     }
     for key, strategy in optional.items():
         if draw(st.booleans()):
