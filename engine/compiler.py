@@ -14,7 +14,6 @@ from dsl.checker import Symbols, check
 from dsl.errors import CompactError, Diagnostic
 from dsl.formatter import format_document
 from dsl.parser import parse
-from dsl.types import FieldInfo, SCALES
 from engine import conditions as C
 from engine.schema import BUILTIN_KEYS, incident_schema, schema_key
 
@@ -136,7 +135,6 @@ def check_source(text: str, filename: str = "<agreement>"):
 
 def check_examples(doc: ast.Document, symbols: Symbols) -> list[Diagnostic]:
     """Examples whose incident does not fit the agreement's schema (needs the engine's schema)."""
-    from engine.incidents import IncidentError, load_json_incident
     from engine.schema import validate_document
 
     out = []

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Iterable
 
 from dsl.parser import parse_time
-from dsl.types import BUILTIN_FIELDS, is_list
+from dsl.types import BUILTIN_FIELDS
 from engine import conditions as C
 from engine.compiler import Clause, CompiledAgreement
 from engine.deadlines import add_duration, utc_text

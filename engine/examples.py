@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.compiler import CompiledAgreement, Example
-from engine.deadlines import utc_text
 from engine.evaluator import evaluate
 from engine.incidents import IncidentError, load_json_incident
 

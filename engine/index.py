@@ -21,7 +21,7 @@ from engine.compiler import CompiledAgreement
 from engine.evaluator import (AgreementRun, Evaluation, as_incident, cancelled, check_builtins,
                               evaluate, finish, one_of_warnings, raise_violations, reported_at,
                               skip_reason, warning_key, Warning_, _listed)
-from engine.schema import Violation, validate_document, validate_value, BUILTIN_KEYS
+from engine.schema import Violation, validate_value
 
 ALWAYS = None  # a guard that cannot narrow anything
 
