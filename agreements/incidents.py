@@ -1,0 +1,307 @@
+"""Recording incidents and keeping their duties: evaluate, re-evaluate, supersede, never delete."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agreements import compiled as cache
+from agreements.access import require_role
+from agreements.audit import operation, record
+from agreements.clock import moment
+from agreements.errors import Conflict, Invalid, NotFound
+from agreements.models import Agreement, Duty, DutyEvent, Incident, IncidentMessage, User
+from agreements.signing import withdrawn_parties
+from dsl.parser import parse_time
+from engine.evaluator import Duty as EngineDuty
+from engine.evaluator import Evaluation
+from engine.incidents import Incident as EngineIncident
+from engine.incidents import IncidentError, load_incident
+
+LIVE_STATES = ("open", "acknowledged", "breached")
+
+
+def parse_incident(text: str | bytes) -> EngineIncident:
+    try:
+        incident = load_incident(text)
+    except IncidentError as exc:
+        raise Invalid("the incident cannot be read: " + "; ".join(exc.messages), exc.messages)
+    if not incident.id:
+        raise Invalid("the incident cannot be read: $: 'id' is a required property")
+    return incident
+
+
+def get_incident(session: Session, key: str) -> Incident:
+    incident = session.scalar(select(Incident).where(Incident.key == key))
+    if incident is None:
+        raise NotFound(f"there is no incident '{key}'")
+    return incident
+
+
+def _referenced_incident(session: Session, parsed: EngineIncident) -> Incident | None:
+    """The incident an Update or Cancel refers to, through the identifiers in <references>."""
+    identifiers = [ref.split(",")[1].strip() for ref in parsed.references if ref.count(",") >= 2]
+    if not identifiers:
+        return None
+    message = session.scalar(select(IncidentMessage)
+                             .where(IncidentMessage.cap_identifier.in_(identifiers))
+                             .order_by(IncidentMessage.id.desc()).limit(1))
+    return message.incident if message is not None else None
+
+
+def executed_in_force(session: Session) -> list[Agreement]:
+    return list(session.scalars(select(Agreement).where(Agreement.executed_revision_id.is_not(None))
+                                .order_by(Agreement.slug)).all())
+
+
+def _with_fulfilments(parsed: EngineIncident, incident: Incident | None) -> EngineIncident:
+    """The incident as the engine reads it, with the fulfilments recorded so far."""
+    if incident is None:
+        return parsed
+    records = [{"agreement": d.agreement_slug, "clause": d.clause, "party": d.party_id,
+                "at": d.fulfilled_at.strftime("%Y-%m-%dT%H:%M:%SZ")}
+               for d in incident.duties if d.state == "fulfilled" and d.fulfilled_at is not None]
+    if not records:
+        return parsed
+
+    def add(data: dict) -> dict:
+        return {**data, "fulfilled": list(data.get("fulfilled") or ()) + records}
+
+    return dataclasses.replace(parsed, data=add(parsed.data),
+                               variants=tuple((lang, add(d)) for lang, d in parsed.variants))
+
+
+def evaluate_in_store(session: Session, parsed: EngineIncident, at: datetime,
+                      incident: Incident | None = None) -> tuple[Evaluation, dict]:
+    """Evaluate against every executed agreement; withdrawn parties are left out.
+
+    Returns the evaluation and the revision each agreement id was evaluated from.
+    """
+    agreements = executed_in_force(session)
+    revisions = {a.slug: a.executed_revision for a in agreements}
+    try:
+        reported = parse_time(parsed.data.get("reported_at")) if not parsed.cancelled else at
+    except (TypeError, ValueError):
+        reported = at  # the engine reports the bad field with its JSON path below
+    excluded = {}
+    for agreement in agreements:
+        gone = withdrawn_parties(session, agreement, reported)
+        if gone:
+            excluded[agreement.slug] = gone
+    library = cache.library(revisions.values())
+    try:
+        evaluation = library.evaluate(_with_fulfilments(parsed, incident), at=at,
+                                      excluded=excluded)
+    except IncidentError as exc:
+        raise Invalid("the incident does not fit the agreements in force: "
+                      + "; ".join(exc.messages), exc.messages)
+    return evaluation, revisions
+
+
+def _same(stored: Duty, fresh: EngineDuty, content_hash: str) -> bool:
+    return (stored.content_hash == content_hash and stored.modality == fresh.modality
+            and stored.action == fresh.action and stored.role == fresh.role
+            and stored.due == fresh.due and stored.title == fresh.title
+            and stored.costs == [{"party": p, "share": s} for p, s in fresh.costs])
+
+
+def _change_state(session: Session, duty: Duty, to_state: str, actor: User | None, at: datetime,
+                  note: str | None = None) -> None:
+    session.add(DutyEvent(duty=duty, from_state=duty.state, to_state=to_state,
+                          actor_id=actor.id if actor else None, note=note, at=at))
+    duty.state = to_state
+
+
+def sync_duties(session: Session, incident: Incident, message: IncidentMessage,
+                evaluation: Evaluation, revisions: dict, actor: User | None, at: datetime,
+                reason: str) -> tuple[dict, list[Duty]]:
+    """Make the incident's live duties those of `evaluation`: keep what is unchanged,
+    supersede what no longer applies or changed, add what is new. Returns counts and the new."""
+    live = {d.key: d for d in incident.duties if d.state != "superseded"}
+    fresh = {(d.agreement, d.clause, d.party): d for d in evaluation.duties}
+    counts = {"added": 0, "superseded": 0, "kept": 0}
+    added = []
+    for key, duty in live.items():
+        new = fresh.get(key)
+        if new is not None and _same(duty, new, revisions[new.agreement].content_hash):
+            counts["kept"] += 1
+            continue
+        _change_state(session, duty, "superseded", actor, at, reason)
+        duty.superseded_at = at
+        counts["superseded"] += 1
+    for key, new in fresh.items():
+        if key in live and live[key].state != "superseded":
+            continue
+        revision = revisions[new.agreement]
+        duty = Duty(incident=incident, message_id=message.id, agreement_id=revision.agreement_id,
+                    revision_id=revision.id, content_hash=revision.content_hash,
+                    agreement_slug=new.agreement, clause=new.clause, title=new.title,
+                    party_id=new.party, role=new.role, modality=new.modality, action=new.action,
+                    due=new.due, note=new.note,
+                    costs=[{"party": p, "share": s} for p, s in new.costs],
+                    because=list(new.because), exercise=evaluation.exercise, state="open",
+                    created_at=at, escalation_of_id=_escalated_duty(incident, revision, new))
+        session.add(duty)
+        session.add(DutyEvent(duty=duty, from_state=None, to_state="open",
+                              actor_id=actor.id if actor else None, note=reason, at=at))
+        added.append(duty)
+        counts["added"] += 1
+    session.flush()
+    for duty in added:
+        record(session, actor, "duty.create", duty, at=at, agreement=duty.agreement_slug,
+               revision_hash=duty.content_hash, incident=incident.key, clause=duty.clause,
+               party=duty.party_id, due=duty.due, escalation_of=duty.escalation_of_id)
+    _mark_breaches(session, incident, at)
+    return counts, added
+
+
+def _escalated_duty(incident: Incident, revision, new: EngineDuty) -> int | None:
+    """The breached duty an escalation duty answers (its deadline runs from that breach)."""
+    clause = cache.compiled(revision).clause_index.get(new.clause)
+    deadline = clause.deadline if clause is not None else None
+    if deadline is None or deadline.kind != "within_breach":
+        return None
+    late = [d for d in incident.duties if d.agreement_slug == new.agreement
+            and d.clause == deadline.breach_of and d.state != "superseded" and d.due is not None]
+    late.sort(key=lambda d: d.due)
+    return late[0].id if late else None
+
+
+def _mark_breaches(session: Session, incident: Incident, at: datetime) -> int:
+    marked = 0
+    for duty in incident.duties:
+        if (duty.modality == "must" and duty.state in ("open", "acknowledged")
+                and duty.due is not None and duty.due < at):
+            _change_state(session, duty, "breached", None, at,
+                          f"not fulfilled by its due time {duty.due:%Y-%m-%d %H:%M} UTC")
+            record(session, None, "duty.breach", duty, at=at, agreement=duty.agreement_slug,
+                   revision_hash=duty.content_hash, incident=incident.key, clause=duty.clause,
+                   party=duty.party_id)
+            marked += 1
+    return marked
+
+
+def _add_message(session: Session, incident: Incident, parsed: EngineIncident, text,
+                 actor: User, at: datetime) -> IncidentMessage:
+    received = text.decode("utf-8-sig", errors="replace") if isinstance(text, bytes) else text
+    sequence = len(incident.messages) + 1
+    message = IncidentMessage(incident=incident, sequence=sequence, format=parsed.format,
+                              message_type=parsed.message_type or ("Alert" if sequence == 1
+                                                                   else "Update"),
+                              cap_identifier=parsed.id if parsed.format == "cap" else None,
+                              received=received, mapped=parsed.data, received_at=at,
+                              received_by_id=actor.id)
+    session.add(message)
+    session.flush()
+    return message
+
+
+def _evaluation_time(parsed: EngineIncident, at: datetime) -> datetime:
+    """Now, or the report time when the incident is reported for later (an exercise, say)."""
+    try:
+        reported = parse_time(parsed.data.get("reported_at"))
+    except (TypeError, ValueError):
+        return at
+    return max(at, reported)
+
+
+def _apply(session: Session, actor: User, incident: Incident | None, parsed: EngineIncident,
+           text, at: datetime) -> tuple[Incident, dict]:
+    if parsed.cancelled:
+        if incident is None:
+            raise Invalid("this CAP Cancel references no alert recorded here; nothing to cancel")
+        message = _add_message(session, incident, parsed, text, actor, at)
+        superseded = 0
+        for duty in incident.duties:
+            if duty.state != "superseded":
+                _change_state(session, duty, "superseded", actor, at,
+                              f"the alert was cancelled by CAP message {parsed.id}")
+                duty.superseded_at = at
+                superseded += 1
+        incident.state = "cancelled"
+        incident.updated_at = at
+        record(session, actor, "incident.cancel", incident, at=at, incident=incident.key,
+               message=parsed.id, superseded=superseded)
+        return incident, {"added": 0, "superseded": superseded, "kept": 0}
+    evaluation_at = _evaluation_time(parsed, at)
+    evaluation, revisions = evaluate_in_store(session, parsed, evaluation_at, incident)
+    created = incident is None
+    if created:
+        incident = Incident(key=parsed.id, state="active", type=str(parsed.data.get("type", "")),
+                            exercise=evaluation.exercise,
+                            reported_at=parse_time(parsed.data["reported_at"]),
+                            recorded_at=at, updated_at=at, recorded_by_id=actor.id)
+        session.add(incident)
+    else:
+        incident.type = str(parsed.data.get("type", incident.type))
+        incident.exercise = evaluation.exercise
+        incident.reported_at = parse_time(parsed.data["reported_at"])
+        incident.updated_at = at
+        incident.state = "active"
+    message = _add_message(session, incident, parsed, text, actor, at)
+    reason = ("recorded" if created else f"re-evaluated after update {message.sequence}")
+    counts, _ = sync_duties(session, incident, message, evaluation, revisions, actor,
+                            evaluation_at, reason)
+    record(session, actor, "incident.record" if created else "incident.update", incident, at=at,
+           incident=incident.key, format=parsed.format, message_type=message.message_type,
+           agreements=sorted(revisions), revision_hashes={s: r.content_hash
+                                                          for s, r in sorted(revisions.items())},
+           **counts)
+    return incident, counts
+
+
+@operation
+def record_incident(session: Session, actor: User, text: str | bytes, *,
+                    now: datetime | None = None) -> Incident:
+    """Record a new incident (JSON or CAP), or apply a CAP Update/Cancel to the one it references."""
+    require_role(actor, "coordinator", "admin", doing="record an incident")
+    at = moment(now)
+    parsed = parse_incident(text)
+    existing = None
+    if parsed.format == "cap" and parsed.message_type in ("Update", "Cancel"):
+        existing = _referenced_incident(session, parsed)
+    if existing is None:
+        if session.scalar(select(Incident.id).where(Incident.key == parsed.id)) is not None:
+            raise Conflict(f"incident '{parsed.id}' is already recorded; send changed facts as an "
+                           f"update of it")
+    incident, _ = _apply(session, actor, existing, parsed, text, at)
+    return incident
+
+
+@operation
+def update_incident(session: Session, actor: User, key: str, text: str | bytes, *,
+                    now: datetime | None = None) -> Incident:
+    """New facts about a recorded incident: re-evaluate; what no longer applies is superseded."""
+    require_role(actor, "coordinator", "admin", doing="update an incident")
+    at = moment(now)
+    incident = get_incident(session, key)
+    parsed = parse_incident(text)
+    if parsed.format == "json" and parsed.id != key:
+        raise Invalid(f"the update names incident '{parsed.id}', not '{key}'")
+    if incident.state == "cancelled":
+        raise Conflict(f"incident '{key}' was cancelled; record a new incident instead")
+    incident, _ = _apply(session, actor, incident, parsed, text, at)
+    return incident
+
+
+@operation
+def check_breaches(session: Session, actor: User | None = None, *,
+                   now: datetime | None = None) -> list[Incident]:
+    """Mark duties past their due time as breached and re-evaluate those incidents, so that
+    escalation clauses (`breached C`, `within ... of breach of C`) give their duties."""
+    at = moment(now)
+    overdue = session.scalars(select(Incident).join(Duty).where(
+        Incident.state == "active", Duty.modality == "must",
+        Duty.state.in_(("open", "acknowledged")), Duty.due < at).distinct()).all()
+    for incident in overdue:
+        message = incident.latest_message
+        parsed = parse_incident(message.received)
+        evaluation, revisions = evaluate_in_store(session, parsed, at, incident)
+        counts, _ = sync_duties(session, incident, message, evaluation, revisions, None, at,
+                                "re-evaluated after a breach")
+        record(session, None, "incident.reevaluate", incident, at=at, incident=incident.key,
+               reason="duties past their due time", **counts)
+    return list(overdue)
