@@ -4,12 +4,25 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
+# Debian packages: WeasyPrint's Pango and HarfBuzz, a font, pdftotext for the PDF tests,
+# and Chromium for the browser tests.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+	poppler-utils chromium
 LIBRARY := agreements/library
 SAMPLE := $(LIBRARY)/incidents/cap-flash-flood-warning.xml
 
 .PHONY: install demo test bench clean
 
 $(INSTALLED): pyproject.toml
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing Debian packages:" $$missing; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+		else \
+			echo "as root, run: apt-get install" $$missing; exit 1; \
+		fi; \
+	fi
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'

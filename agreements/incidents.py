@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -13,8 +14,8 @@ from agreements.access import require_role
 from agreements.audit import operation, record
 from agreements.clock import moment
 from agreements.errors import Conflict, Invalid, NotFound
-from agreements.models import Agreement, Duty, DutyEvent, Incident, IncidentMessage, User
-from agreements.signing import withdrawn_parties
+from agreements.models import (Agreement, Duty, DutyEvent, Incident, IncidentMessage, Revision,
+                               User, Withdrawal)
 from dsl.parser import parse_time
 from engine.evaluator import Duty as EngineDuty
 from engine.evaluator import Evaluation
@@ -52,9 +53,43 @@ def _referenced_incident(session: Session, parsed: EngineIncident) -> Incident |
     return message.incident if message is not None else None
 
 
-def executed_in_force(session: Session) -> list[Agreement]:
-    return list(session.scalars(select(Agreement).where(Agreement.executed_revision_id.is_not(None))
-                                .order_by(Agreement.slug)).all())
+@dataclass(frozen=True)
+class InForce:
+    """An executed agreement's revision in force, as plain values (no ORM objects per incident)."""
+
+    slug: str
+    agreement_id: int
+    id: int  # the revision's id
+    content_hash: str
+    session: Session = dataclasses.field(compare=False, repr=False)
+
+    def source(self) -> str:
+        return self.session.scalar(select(Revision.source).where(Revision.id == self.id))
+
+
+def executed_in_force(session: Session) -> list[InForce]:
+    rows = session.execute(
+        select(Agreement.slug, Agreement.id, Revision.id, Revision.content_hash)
+        .join(Revision, Agreement.executed_revision_id == Revision.id)
+        .order_by(Agreement.slug)).all()
+    return [InForce(*row, session=session) for row in rows]
+
+
+def warm(session: Session) -> int:
+    """Compile every agreement in force and index them, as a server does once at start, so that
+    the first incident does not pay for it. Returns how many agreements are in force."""
+    in_force = executed_in_force(session)
+    cache.library(in_force)
+    return len(in_force)
+
+
+def withdrawn(session: Session, at: datetime) -> dict[int, frozenset]:
+    """Agreement id -> the parties whose withdrawal has taken effect at `at`."""
+    out: dict[int, set] = {}
+    for agreement_id, party in session.execute(select(Withdrawal.agreement_id, Withdrawal.party_id)
+                                               .where(Withdrawal.effective_at <= at)):
+        out.setdefault(agreement_id, set()).add(party)
+    return {k: frozenset(v) for k, v in out.items()}
 
 
 def _with_fulfilments(parsed: EngineIncident, incident: Incident | None) -> EngineIncident:
@@ -80,17 +115,13 @@ def evaluate_in_store(session: Session, parsed: EngineIncident, at: datetime,
 
     Returns the evaluation and the revision each agreement id was evaluated from.
     """
-    agreements = executed_in_force(session)
-    revisions = {a.slug: a.executed_revision for a in agreements}
+    revisions = {r.slug: r for r in executed_in_force(session)}
     try:
         reported = parse_time(parsed.data.get("reported_at")) if not parsed.cancelled else at
     except (TypeError, ValueError):
         reported = at  # the engine reports the bad field with its JSON path below
-    excluded = {}
-    for agreement in agreements:
-        gone = withdrawn_parties(session, agreement, reported)
-        if gone:
-            excluded[agreement.slug] = gone
+    gone = withdrawn(session, reported)
+    excluded = {r.slug: gone[r.agreement_id] for r in revisions.values() if r.agreement_id in gone}
     library = cache.library(revisions.values())
     try:
         evaluation = library.evaluate(_with_fulfilments(parsed, incident), at=at,
@@ -136,7 +167,7 @@ def sync_duties(session: Session, incident: Incident, message: IncidentMessage,
         if key in live and live[key].state != "superseded":
             continue
         revision = revisions[new.agreement]
-        duty = Duty(incident=incident, message_id=message.id, agreement_id=revision.agreement_id,
+        duty = Duty(incident=incident, message=message, agreement_id=revision.agreement_id,
                     revision_id=revision.id, content_hash=revision.content_hash,
                     agreement_slug=new.agreement, clause=new.clause, title=new.title,
                     party_id=new.party, role=new.role, modality=new.modality, action=new.action,
@@ -160,7 +191,8 @@ def sync_duties(session: Session, incident: Incident, message: IncidentMessage,
 
 def _escalated_duty(incident: Incident, revision, new: EngineDuty) -> int | None:
     """The breached duty an escalation duty answers (its deadline runs from that breach)."""
-    clause = cache.compiled(revision).clause_index.get(new.clause)
+    clause = cache.by_hash(revision.content_hash, revision.source,
+                           f"{revision.slug}.agreement").clause_index.get(new.clause)
     deadline = clause.deadline if clause is not None else None
     if deadline is None or deadline.kind != "within_breach":
         return None
@@ -195,7 +227,6 @@ def _add_message(session: Session, incident: Incident, parsed: EngineIncident, t
                               received=received, mapped=parsed.data, received_at=at,
                               received_by_id=actor.id)
     session.add(message)
-    session.flush()
     return message
 
 
@@ -247,9 +278,9 @@ def _apply(session: Session, actor: User, incident: Incident | None, parsed: Eng
                             evaluation_at, reason)
     record(session, actor, "incident.record" if created else "incident.update", incident, at=at,
            incident=incident.key, format=parsed.format, message_type=message.message_type,
-           agreements=sorted(revisions), revision_hashes={s: r.content_hash
-                                                          for s, r in sorted(revisions.items())},
-           **counts)
+           in_force=len(revisions), evaluated_at=evaluation_at,
+           revision_hashes={d.agreement: revisions[d.agreement].content_hash
+                            for d in evaluation.duties}, **counts)
     return incident, counts
 
 

@@ -233,6 +233,7 @@ class Duty(Base):
     escalation_of_id: Mapped[int | None] = mapped_column(ForeignKey("duty.id"))
 
     incident: Mapped[Incident] = relationship(back_populates="duties")
+    message: Mapped[IncidentMessage] = relationship()
     revision: Mapped[Revision] = relationship()
     events: Mapped[list["DutyEvent"]] = relationship(back_populates="duty", order_by="DutyEvent.id")
 

@@ -1,4 +1,4 @@
-"""The `compact` command line: check, fmt, test and evaluate agreements (see interfaces.md)."""
+"""The `compact` command line: check, fmt, test, evaluate; the record: db, pdf, verify (interfaces.md)."""
 
 from __future__ import annotations
 
@@ -286,3 +286,82 @@ def render_text(result) -> str:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+# ---------------------------------------------------------------- the record: db, pdf, verify
+
+def _store_session(create: bool = False):
+    """A session on the configured database, or None when it has not been set up."""
+    from agreements.db import has_tables, make_engine, session_factory
+    engine = make_engine()
+    if not has_tables(engine):
+        if not create:
+            return None
+    return session_factory(engine)()
+
+
+@main.group()
+def db():
+    """The database: DATABASE_URL, else an SQLite file in the instance folder."""
+
+
+@db.command("upgrade")
+def db_upgrade():
+    """Apply every migration not yet applied."""
+    from agreements.db import current_revision, make_engine, upgrade
+    engine = make_engine()
+    before = current_revision(engine)
+    upgrade(engine)
+    after = current_revision(engine)
+    where = engine.url.render_as_string(hide_password=True)
+    if before == after:
+        click.echo(f"{where}: already at migration {after}; nothing to do")
+    else:
+        click.echo(f"{where}: upgraded from migration {before or '(empty)'} to {after}")
+
+
+@main.command()
+@click.argument("file")
+@click.option("-o", "--output", required=True, metavar="OUT.pdf", help="Where to write the PDF.")
+@click.option("--revision", "revision_number", type=click.IntRange(min=1), default=None,
+              help="The revision number to print on the cover.")
+def pdf(file, output, revision_number):
+    """Render an agreement as a PDF document (unsigned, unsealed)."""
+    from agreements.pdf import render_pdf
+    text = _read(file)
+    data = render_pdf(text, revision_number=revision_number, filename=file)
+    try:
+        Path(output).write_bytes(data)
+    except OSError as exc:
+        click.echo(f"{output}: error: cannot write it ({exc.strerror})", err=True)
+        raise Failure()
+    click.echo(f"wrote {output} ({len(data):,} bytes)")
+
+
+@main.command()
+@click.argument("file")
+@click.option("--trust", "trusted", multiple=True, metavar="CERT.pem",
+              help="Also trust seals made with this certificate (PEM); may be repeated.")
+def verify(file, trusted):
+    """Check a signed agreement PDF's seal, and which revision its content hash names."""
+    from agreements.documents import verify_document
+    try:
+        data = Path(file).read_bytes()
+    except OSError as exc:
+        click.echo(f"{file}: error: cannot read it ({exc.strerror})", err=True)
+        raise Failure()
+    for cert in trusted:
+        if not Path(cert).is_file():
+            click.echo(f"{cert}: error: cannot read it (no such file)", err=True)
+            raise Failure()
+    session = _store_session()
+    try:
+        result = verify_document(session, data, [Path(c) for c in trusted])
+    finally:
+        if session is not None:
+            session.close()
+    if result.valid:
+        click.echo(f"{file}: valid. {result.message}")
+        return
+    click.echo(f"{file}: invalid. {result.message}", err=True)
+    raise Failure()
