@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 # Debian packages: WeasyPrint's Pango and HarfBuzz, a font, pdftotext for the PDF tests,
 # and Chromium for the browser tests.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
-	poppler-utils chromium
+	fonts-liberation poppler-utils chromium
 LIBRARY := agreements/library
 SAMPLE := $(LIBRARY)/incidents/cap-flash-flood-warning.xml
 
