@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import subprocess
 from datetime import datetime, timedelta, timezone
+from io import BytesIO
 
 import pytest
+from pyhanko.keys import load_cert_from_pemder
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
 from sqlalchemy import select
 
-from agreements.db import session_factory
+from agreements.documents import revision_pdf, seal_identity, verify_document
 from agreements.drafting import create_agreement, publish, save_revision
 from agreements.duties import change_duty
 from agreements.errors import Conflict, Invalid, NotAllowed
@@ -39,7 +45,8 @@ def live(incident: Incident) -> dict:
     return {(d.clause, d.party_id): d for d in incident.duties if d.state != "superseded"}
 
 
-def test_the_whole_life_of_an_agreement(db):
+def test_the_whole_life_of_an_agreement(db, tmp_path, monkeypatch):
+    monkeypatch.setenv("COMPACT_INSTANCE_PATH", str(tmp_path))  # the seal identity lives here
     people = make_people(db, PARTIES)
     source = library_text("cap-joint-task-force.agreement")
 
@@ -81,6 +88,7 @@ def test_the_whole_life_of_an_agreement(db):
     assert agreement.executed_revision.number == 3
     assert agreement.executed_at == utc("2026-05-10T16:00:00Z")
     assert all(s.content_hash == executed_hash for s in rev3.signatures)
+    check_signed_pdf(db, people, executed_hash, tmp_path)
 
     # A CAP alert is recorded: duties stored with explanations and the revision hash.
     incident = record_incident(db, people.coordinator, ALERT, now=utc("2026-06-19T04:15:00Z"))
@@ -198,3 +206,45 @@ def test_the_whole_life_of_an_agreement(db):
     fulfil = next(e for e in log if e.action == "duty.fulfil")
     assert fulfil.actor_email == "state_eoc@partner.example" or fulfil.detail["party"] == \
         "lakeside_county"
+
+
+def check_signed_pdf(db, people, executed_hash: str, tmp_path) -> None:
+    """The executed agreement's PDF: sealed, every section in its text, broken by one byte."""
+    document = revision_pdf(db, people.partners["harmon_county"], SLUG, 3,
+                            now=utc("2026-05-11T09:00:00Z"))
+    assert document.sealed and document.filename == f"{SLUG}-r3-executed.pdf"
+    again = revision_pdf(db, people.coordinator, SLUG, 3, now=utc("2026-05-12T09:00:00Z"))
+    assert again.data == document.data  # served from storage, not rendered again
+    assert [e.action for e in db.scalars(select(AuditEntry).where(
+        AuditEntry.action == "revision.render_pdf"))] == ["revision.render_pdf"]
+
+    # pyHanko's own validation, trusting the deployment's certificate.
+    reader = PdfFileReader(BytesIO(document.data))
+    [signature] = reader.embedded_signatures
+    context = ValidationContext(trust_roots=[load_cert_from_pemder(
+        str(seal_identity().cert_path))], allow_fetching=False)
+    assert validate_pdf_signature(signature, context).bottom_line
+
+    path = tmp_path / "executed.pdf"
+    path.write_bytes(document.data)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    flat = " ".join(text.split())
+    pages = text.count("\f")
+    for expected in ["Protocol on a Joint Task Force Activated by Common Alerting Protocol",
+                     "Revision 3", executed_hash, "Recitals", "Definitions", "Clauses",
+                     "Relay of protective actions", "Escalation of a missed relay",
+                     "Summary of clause", "Annex: duties by party", "Signatures",
+                     "Certificate of completion", "Signer 0", "Signer 7", "10.0.0.8",
+                     f"Page 1 of {pages}", f"Page {pages} of {pages}"]:
+        assert expected in flat, expected
+    assert flat.count(executed_hash) >= pages  # the hash is in every footer
+
+    verified = verify_document(db, document.data)
+    assert verified.valid and verified.revision.number == 3
+    assert f"names revision 3 of '{SLUG}'" in verified.message
+    changed = bytearray(document.data)
+    changed[len(changed) // 3] ^= 0x01
+    broken = verify_document(db, bytes(changed))
+    assert not broken.valid and not broken.verification.valid
+    assert broken.message == broken.verification.message and "seal" in broken.message.lower()

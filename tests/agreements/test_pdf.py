@@ -31,8 +31,7 @@ MUTUAL_AID = LIBRARY / "intrastate-mutual-aid.agreement"
 SIGNED_AT = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
 EXECUTED_AT = datetime(2026, 1, 6, 17, 30, tzinfo=timezone.utc)
 
-pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None,
-                                reason="needs poppler-utils (pdftotext)")
+# pdftotext comes with poppler-utils, which `make test` installs: no skipping here.
 
 # The example of language.md: clauses without legal text, so the PDF words them from logic.
 WORDED = '''\
