@@ -88,11 +88,43 @@ class CompactGroup(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as exc:  # noqa: BLE001 - the last line of defence for users
+            known = _known_failure(exc)
+            if known:
+                click.echo(f"compact: {known}", err=True)
+                ctx.exit(1)
             if ctx.params.get("debug") or ctx.obj and ctx.obj.get("debug"):
                 raise
             click.echo(f"compact: internal error: {type(exc).__name__}: {exc} "
                        "(run with --debug to see where)", err=True)
             ctx.exit(1)
+
+
+def _known_failure(exc: Exception) -> str | None:
+    """A clear sentence for failures that are the environment's, not a bug: an unreachable or
+    misnamed database, a refused operation, an unusable seal certificate."""
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    if sa_exc is not None:
+        if isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError)):
+            from agreements.db import database_url
+            reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+            return f"cannot reach the database {_hide_password(database_url())}: {reason}"
+        if isinstance(exc, (sa_exc.ArgumentError, sa_exc.NoSuchModuleError)):
+            return f"DATABASE_URL is not a database URL SQLAlchemy can use ({exc})"
+    errors = sys.modules.get("agreements.errors")
+    if errors is not None and isinstance(exc, errors.OperationError):
+        return "; ".join([exc.message, *exc.details])
+    seal = sys.modules.get("agreements.seal")
+    if seal is not None and isinstance(exc, seal.SealError):
+        return f"the seal certificate cannot be used: {exc}"
+    return None
+
+
+def _hide_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - a URL we cannot even parse is shown as it was given
+        return url
 
 
 @click.group(cls=CompactGroup, context_settings={"help_option_names": ["-h", "--help"]})
