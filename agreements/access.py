@@ -15,8 +15,13 @@ def require_role(actor: User | None, *roles: str, doing: str) -> User:
         raise NotAllowed(f"you must be signed in to {doing}")
     if actor.role not in roles:
         wanted = ", ".join(roles[:-1]) + " or " + roles[-1] if len(roles) > 1 else roles[0]
-        raise NotAllowed(f"only a {wanted} may {doing}; you are a {actor.role}")
+        raise NotAllowed(f"only {_article(wanted)} {wanted} may {doing}; you are "
+                         f"{_article(actor.role)} {actor.role}")
     return actor
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
 
 
 def party_ids(agreement: Agreement) -> set[str]:

@@ -138,6 +138,9 @@ def save_revision(session: Session, actor: User, slug: str, source: str, *, base
             f"started from; nothing was saved. Reload, merge your changes and save again")
     if analysis.content_hash == latest.content_hash:
         return latest, False
+    if analysis.slug is None:
+        raise Invalid("the text does not start with 'agreement ID', so it cannot be a revision "
+                      f"of '{agreement.slug}'", analysis.diagnostics.splitlines())
     if analysis.slug != agreement.slug:
         raise Invalid(f"the text names agreement '{analysis.slug}', but this is agreement "
                       f"'{agreement.slug}'; an agreement keeps its id across revisions")
@@ -167,6 +170,9 @@ def publish(session: Session, actor: User, slug: str, number: int, *,
                        f"(revision {latest.number} is); publish the latest one")
     if agreement.published_revision_id == latest.id:
         raise Conflict(f"revision {number} of '{slug}' is already out for signature")
+    if agreement.executed_revision_id == latest.id:
+        raise Conflict(f"revision {number} of '{slug}' is already executed; to amend it, save "
+                       f"a new revision and publish that")
     if latest.error_count:
         raise Invalid(f"revision {number} of '{slug}' has {latest.error_count} "
                       f"error{'s' if latest.error_count != 1 else ''}; only a revision without "

@@ -116,10 +116,7 @@ def evaluate_in_store(session: Session, parsed: EngineIncident, at: datetime,
     Returns the evaluation and the revision each agreement id was evaluated from.
     """
     revisions = {r.slug: r for r in executed_in_force(session)}
-    try:
-        reported = parse_time(parsed.data.get("reported_at")) if not parsed.cancelled else at
-    except (TypeError, ValueError):
-        reported = at  # the engine reports the bad field with its JSON path below
+    reported = at if parsed.cancelled else _reported_at(parsed, at)
     gone = withdrawn(session, reported)
     excluded = {r.slug: gone[r.agreement_id] for r in revisions.values() if r.agreement_id in gone}
     library = cache.library(revisions.values())
@@ -230,13 +227,21 @@ def _add_message(session: Session, incident: Incident, parsed: EngineIncident, t
     return message
 
 
+def _reported_at(parsed: EngineIncident, default: datetime) -> datetime:
+    """The incident's report time, or `default` when it has none that reads as a time (the
+    engine's validation then reports the field with its JSON path)."""
+    value = parsed.data.get("reported_at")
+    if not isinstance(value, str):
+        return default
+    try:
+        return parse_time(value)
+    except ValueError:
+        return default
+
+
 def _evaluation_time(parsed: EngineIncident, at: datetime) -> datetime:
     """Now, or the report time when the incident is reported for later (an exercise, say)."""
-    try:
-        reported = parse_time(parsed.data.get("reported_at"))
-    except (TypeError, ValueError):
-        return at
-    return max(at, reported)
+    return max(at, _reported_at(parsed, at))
 
 
 def _apply(session: Session, actor: User, incident: Incident | None, parsed: EngineIncident,
