@@ -218,31 +218,51 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('duty_event', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_duty_event_duty_id'), ['duty_id'], unique=False)
-    _append_only_audit_log()
+    _guard_the_record()
 
 
-# The audit log is append-only in the database itself, not just in the ORM.
-def _append_only_audit_log() -> None:
+# What is on record stays as it was written, in the database itself and not just in the ORM:
+# (table, events refused, message). A duty changes state, so only its deletion is refused.
+GUARDS = [
+    ("audit_log", "UPDATE OR DELETE", "the audit log is append-only"),
+    ("revision", "UPDATE OF source, canonical_source, content_hash, number, agreement_id, "
+                 "author_id, created_at", "a revision is immutable"),
+    ("revision", "DELETE", "a revision is never deleted"),
+    ("signature", "UPDATE OR DELETE", "a signature is immutable"),
+    ("incident_message", "UPDATE OR DELETE", "an incident message is kept as received"),
+    ("duty_event", "UPDATE OR DELETE", "the history of a duty is append-only"),
+    ("duty", "DELETE", "a duty is never deleted"),
+]
+
+
+def _guard_the_record() -> None:
     dialect = op.get_bind().dialect.name
-    if dialect == "sqlite":
-        for verb in ("UPDATE", "DELETE"):
-            op.execute(f"CREATE TRIGGER audit_log_no_{verb.lower()} BEFORE {verb} ON audit_log "
-                       "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END")
-    elif dialect == "postgresql":
-        op.execute("CREATE FUNCTION audit_log_refuse_change() RETURNS trigger AS $$ "
-                   "BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$ LANGUAGE plpgsql")
-        op.execute("CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
-                   "FOR EACH ROW EXECUTE FUNCTION audit_log_refuse_change()")
+    if dialect == "postgresql":
+        op.execute("CREATE FUNCTION compact_refuse_change() RETURNS trigger AS $$ "
+                   "BEGIN RAISE EXCEPTION '%', TG_ARGV[0]; END $$ LANGUAGE plpgsql")
+    for n, (table, events, message) in enumerate(GUARDS):
+        name = f"{table}_guard_{n}"
+        if dialect == "sqlite":
+            # SQLite takes one event per trigger.
+            for k, event in enumerate(events.split(" OR ")):
+                op.execute(f"CREATE TRIGGER {name}_{k} BEFORE {event} ON {table} "
+                           f"BEGIN SELECT RAISE(ABORT, '{message}'); END")
+        elif dialect == "postgresql":
+            op.execute(f"CREATE TRIGGER {name} BEFORE {events} ON {table} FOR EACH ROW "
+                       f"EXECUTE FUNCTION compact_refuse_change('{message}')")
 
 
 def downgrade() -> None:
     dialect = op.get_bind().dialect.name
-    if dialect == "sqlite":
-        op.execute("DROP TRIGGER IF EXISTS audit_log_no_update")
-        op.execute("DROP TRIGGER IF EXISTS audit_log_no_delete")
-    elif dialect == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log")
-        op.execute("DROP FUNCTION IF EXISTS audit_log_refuse_change()")
+    for n, (table, events, _) in enumerate(GUARDS):
+        name = f"{table}_guard_{n}"
+        if dialect == "sqlite":
+            for k, _event in enumerate(events.split(" OR ")):
+                op.execute(f"DROP TRIGGER IF EXISTS {name}_{k}")
+        elif dialect == "postgresql":
+            op.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+    if dialect == "postgresql":
+        op.execute("DROP FUNCTION IF EXISTS compact_refuse_change()")
     with op.batch_alter_table('duty_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_duty_event_duty_id'))
 
