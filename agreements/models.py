@@ -62,6 +62,17 @@ class User(Base):
 
     organisation: Mapped[Organisation | None] = relationship()
 
+    # What a sign-in manager (Flask-Login) asks of a user, without importing one here.
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return str(self.id)
+
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
 
@@ -338,3 +349,18 @@ def _refuse_revision_change(mapper, connection, target):
 @event.listens_for(IncidentMessage, "before_delete")
 def _refuse_record_delete(mapper, connection, target):
     raise AppendOnlyError(f"a {type(target).__name__.lower()} is never deleted")
+
+
+class ApiToken(Base):
+    """A bearer token for scripts; only its SHA-256 is stored, the token is shown once."""
+
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()

@@ -1,0 +1,119 @@
+"""The Flask application factory: configuration, database sessions, sign-in, blueprints, errors."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask, g, request
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+
+from agreements.db import database_url, instance_path, make_engine, session_factory, upgrade
+from agreements.models import User
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Sign in to see this page."
+login_manager.login_message_category = "info"
+
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+
+
+def _secret_key(folder: Path) -> str:
+    """COMPACT_SECRET_KEY, else a random key kept in the instance folder (made on first run)."""
+    configured = os.environ.get("COMPACT_SECRET_KEY")
+    if configured:
+        return configured
+    path = folder / "secret_key"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def create_app(config: dict | None = None) -> Flask:
+    folder = instance_path()
+    app = Flask(__name__, instance_path=str(folder), instance_relative_config=True)
+    secure = os.environ.get("COMPACT_SECURE_COOKIES", "0") == "1"
+    app.config.update(
+        DATABASE_URL=None,
+        SECRET_KEY=None,
+        MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=secure,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=secure,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        AUTO_UPGRADE=True,
+    )
+    if config:
+        app.config.update(config)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _secret_key(folder)
+
+    engine = make_engine(database_url(app.config["DATABASE_URL"]))
+    if app.config["AUTO_UPGRADE"]:
+        upgrade(engine)
+    app.extensions["compact.engine"] = engine
+    app.extensions["compact.sessions"] = session_factory(engine)
+
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    from web import errors, filters
+    from web.views import admin, agreements, auth, incidents, main, partner, verify
+    from web import api
+
+    for blueprint in (auth.bp, main.bp, agreements.bp, partner.bp, incidents.bp, verify.bp,
+                      admin.bp, api.bp):
+        app.register_blueprint(blueprint)
+    csrf.exempt(api.bp)  # the API authenticates with bearer tokens, never with cookies
+    errors.register(app)
+    filters.register(app)
+
+    @app.teardown_appcontext
+    def close_session(_exc):
+        session = g.pop("db", None)
+        if session is not None:
+            session.close()
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "object-src 'none'; frame-ancestors 'none'; base-uri 'none'")
+        if request.path.startswith("/api/") or request.endpoint in {"auth.login"}:
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    return app
+
+
+def db():
+    """The request's database session (closed when the request ends)."""
+    from flask import current_app
+    if "db" not in g:
+        g.db = current_app.extensions["compact.sessions"]()
+    return g.db
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    try:
+        user = db().get(User, int(user_id))
+    except (TypeError, ValueError):
+        return None
+    return user if user is not None and user.active else None

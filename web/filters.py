@@ -1,0 +1,51 @@
+"""Template filters and globals: times in UTC, durations left, role names, access helpers."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask_login import current_user
+
+from agreements.clock import utcnow
+from agreements.duties import effective_state
+
+STATE_LABELS = {"draft": "Draft", "out_for_signature": "Out for signature",
+                "executed": "Executed"}
+
+
+def utc(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M UTC") -> str:
+    if moment is None:
+        return "—"
+    return moment.astimezone(timezone.utc).strftime(fmt)
+
+
+def iso(moment: datetime | None) -> str:
+    return "" if moment is None else moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def countdown(moment: datetime | None, now: datetime | None = None) -> str:
+    """'in 2 h 05 min' or '1 h 10 min overdue', as the board shows before its script updates it."""
+    if moment is None:
+        return "no deadline"
+    now = now or utcnow()
+    seconds = int((moment - now).total_seconds())
+    late = seconds < 0
+    seconds = abs(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    text = (f"{days} d {hours} h" if days else f"{hours} h {minutes:02d} min" if hours
+            else f"{minutes} min")
+    return f"{text} overdue" if late else f"in {text}"
+
+
+def register(app) -> None:
+    app.jinja_env.filters.update(utc=utc, iso=iso, countdown=countdown,
+                                 state_label=lambda s: STATE_LABELS.get(s, s))
+    app.jinja_env.globals.update(effective_state=effective_state, now=utcnow,
+                                 view_functions=app.view_functions)
+
+    @app.context_processor
+    def roles():
+        role = current_user.role if current_user.is_authenticated else None
+        return {"role": role}

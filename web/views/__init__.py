@@ -1,0 +1,1 @@
+"""Blueprints that only route, validate and render; the work is done by `agreements` operations."""
