@@ -1,20 +1,21 @@
 # The two commands a new machine needs (see README): `make demo` and `make test`.
-# Everything is installed into .venv from the project's own files.
+# Everything is installed from the project's own files: Debian packages (as root) and .venv.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-INSTALLED := $(VENV)/.installed
-# Debian packages: WeasyPrint's Pango and HarfBuzz, a font, pdftotext for the PDF tests,
-# and Chromium for the browser tests.
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
-	fonts-liberation poppler-utils chromium
-LIBRARY := agreements/library
-SAMPLE := $(LIBRARY)/incidents/cap-flash-flood-warning.xml
+# WeasyPrint's Pango and HarfBuzz, and fonts, for the PDFs.
+RUNTIME_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+	fonts-liberation
+# pdftotext for the PDF tests, Chromium for the browser tests, wrk for the web benchmark.
+TEST_PACKAGES := poppler-utils chromium wrk
+HOST ?= 127.0.0.1
+PORT ?= 5000
 
 .PHONY: install demo test bench clean
 
-$(INSTALLED): pyproject.toml
-	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+# Install missing Debian packages (as root), else say which to install.
+define debian_packages
+	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			echo "installing Debian packages:" $$missing; \
@@ -23,24 +24,33 @@ $(INSTALLED): pyproject.toml
 			echo "as root, run: apt-get install" $$missing; exit 1; \
 		fi; \
 	fi
+endef
+
+$(VENV)/.installed-app: pyproject.toml
+	$(call debian_packages,$(RUNTIME_PACKAGES))
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed-app
+	$(call debian_packages,$(TEST_PACKAGES))
 	$(PY) -m pip install --quiet -e '.[dev]'
-	touch $(INSTALLED)
+	touch $@
 
-install: $(INSTALLED)
+install: $(VENV)/.installed-dev
 
-# Check the bundled library and evaluate it against a sample CAP alert.
-demo: $(INSTALLED)
-	$(VENV)/bin/compact check $(LIBRARY)
-	$(VENV)/bin/compact test $(LIBRARY)
-	$(VENV)/bin/compact evaluate $(LIBRARY) --incident $(SAMPLE) --format text
+# Start the web application on the embedded SQLite database with demo data.
+demo: $(VENV)/.installed-app
+	$(VENV)/bin/compact serve --demo --host $(HOST) --port $(PORT)
 
-test: $(INSTALLED)
+test: $(VENV)/.installed-dev
 	$(PY) -m pytest
 
-bench: $(INSTALLED)
+bench: $(VENV)/.installed-dev
 	$(PY) bench/engine.py
+	$(PY) bench/store.py
+	$(PY) bench/web.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -397,3 +397,43 @@ def verify(file, trusted):
         return
     click.echo(f"{file}: invalid. {result.message}", err=True)
     raise Failure()
+
+
+# ---------------------------------------------------------------- serve
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--demo", is_flag=True,
+              help="On an empty database, add the bundled library executed among demo "
+                   "organisations, a live demo incident and one demo user per role.")
+def serve(host, port, demo):
+    """The web application, on an embedded SQLite database by default (DATABASE_URL selects
+    another)."""
+    from agreements.db import instance_path
+    from agreements.documents import seal_identity
+    from agreements.incidents import warm
+    from web import demo as demo_data
+    from web.app import create_app, db
+
+    app = create_app()  # creates or migrates the database
+    seal = seal_identity()  # the sealing certificate, created on first run
+    with app.app_context():
+        session = db()
+        if demo:
+            if demo_data.has_data(session):
+                click.echo(f"demo: the database already has agreements; demo users are listed "
+                           f"in {instance_path() / demo_data.CREDENTIALS_FILE}")
+            else:
+                click.echo("demo: executing the bundled library among demo organisations ...")
+                credentials = demo_data.seed(session, instance_path())
+                click.echo("demo users (also saved in "
+                           f"{instance_path() / demo_data.CREDENTIALS_FILE}):")
+                for role, (email, password) in credentials.items():
+                    click.echo(f"  {role:<12} {email:<28} password: {password}")
+        in_force = warm(session)
+    where = app.extensions["compact.engine"].url.render_as_string(hide_password=True)
+    click.echo(f"database: {where}; {in_force} agreements in force; seal certificate: "
+               f"{seal.cert_path}")
+    click.echo(f"Compact is running at http://{host}:{port}/  (Ctrl+C stops it)")
+    app.run(host=host, port=port, threaded=True, use_reloader=False, load_dotenv=False)
