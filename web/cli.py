@@ -437,3 +437,18 @@ def serve(host, port, demo):
                f"{seal.cert_path}")
     click.echo(f"Compact is running at http://{host}:{port}/  (Ctrl+C stops it)")
     app.run(host=host, port=port, threaded=True, use_reloader=False, load_dotenv=False)
+
+
+@main.command()
+def breaches():
+    """Mark duties past their due time as breached and create escalation duties (for cron)."""
+    from agreements.incidents import check_breaches
+    session = _store_session()
+    if session is None:
+        click.echo("compact: the database has no tables yet; run `compact db upgrade` first",
+                   err=True)
+        raise Failure()
+    with session:
+        incidents = check_breaches(session)
+    click.echo(f"{len(incidents)} incident(s) had overdue duties; breaches recorded and "
+               f"escalations evaluated" if incidents else "no duty is overdue")
