@@ -32,13 +32,22 @@ def app(tmp_path, monkeypatch):
     app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False,
                       "DATABASE_URL": f"sqlite:///{tmp_path / 'web.sqlite'}",
                       "SECRET_KEY": "test"})
+
+    @app.before_request
+    def sign_in_afresh():
+        # Requests share the test's app context and so its `g`, where Flask-Login keeps the
+        # signed-in user: forget it, so that each client is whoever its own cookie says.
+        from flask import g
+        g.pop("_login_user", None)
+
     yield app
     app.extensions["compact.engine"].dispose()
 
 
 @pytest.fixture
 def session(app):
-    """A database session outside any request, for arranging and checking the store."""
+    """The database session of an app context held through the test, for arranging and
+    checking the store; requests share it (and so see and show the same rows)."""
     with app.app_context():
         yield db()
 

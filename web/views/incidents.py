@@ -1,5 +1,452 @@
-"""(to be written)"""
+"""Incidents: the list, recording (form, JSON or CAP), the board of duties, updates, cancelling,
+and what a party or a coordinator does with a duty."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+                   url_for)
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from agreements import clock
+from agreements import compiled as cache
+from agreements.access import (can_see_incident, require_role, visible_duties,
+                               visible_incidents)
+from agreements.cancellation import cancel_incident
+from agreements.duties import TRANSITIONS, change_duty, effective_state, get_duty
+from agreements.errors import Conflict, Invalid, NotFound, OperationError
+from agreements.incidents import (LIVE_STATES, _referenced_incident, check_breaches,
+                                  executed_in_force, get_incident, parse_incident,
+                                  record_incident, update_incident)
+from agreements.models import Duty, DutyEvent, Organisation
+from dsl.types import BUILTIN_FIELDS, SCALES, STATUS_VALUES, UNKNOWN, is_list, item_type
+from web.app import db
+from web.views.auth import _safe_next
 
 bp = Blueprint("incidents", __name__)
+
+# What an uploaded incident may be: a JSON incident or a CAP 1.2 alert, nothing else.
+UPLOAD_TYPES = {"application/json", "text/json", "application/xml", "text/xml",
+                "application/cap+xml", "application/octet-stream"}
+UPLOAD_SUFFIXES = {".json", ".xml", ".cap"}
+DONE = {action: to_state for action, (to_state, *_rest) in TRANSITIONS.items()}
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def local_target(target: str | None) -> str | None:
+    """A path on this site to return to, or None: never a redirect elsewhere (a backslash or a
+    control character could make a browser read the path as another host)."""
+    target = _safe_next(target)
+    if target is None or "\\" in target or any(ord(c) < 32 for c in target):
+        return None
+    return target
+
+
+def _coordinator(doing: str):
+    return require_role(_user(), "coordinator", "admin", doing=doing)
+
+
+def _refresh_breaches() -> None:
+    """Mark what is overdue as breached (and give escalation duties) before showing duties.
+    A failure here must not hide the board: the duties are shown with their effective state."""
+    try:
+        check_breaches(db(), None)
+    except OperationError as exc:
+        current_app.logger.warning("breach check failed: %s", exc.message)
+
+
+# ---------------------------------------------------------------- the incident form
+
+@dataclass
+class FormField:
+    """One input of the incident form, built from the fields of the agreements in force."""
+
+    name: str
+    kind: str  # text, choice, suggest, number, yesno, time, date, party, scale, list, raw
+    label: str
+    required: bool = False
+    options: list = field(default_factory=list)  # [(value, label)]
+    agreements: list = field(default_factory=list)  # the agreements that declare it
+    hint: str = ""
+    type_name: str = "text"
+
+    @property
+    def input_name(self) -> str:
+        return f"field-{self.name}"
+
+
+BUILTIN_ORDER = ("id", "type", "reported_at", "status", "severity", "urgency", "certainty",
+                 "region", "area")
+BUILTIN_LABELS = {"id": "Incident id", "type": "Type", "reported_at": "Reported at (UTC)",
+                  "status": "Status", "severity": "Severity", "urgency": "Urgency",
+                  "certainty": "Certainty", "region": "Region", "area": "Area codes"}
+BUILTIN_HINTS = {"id": "A unique reference, e.g. CO-2026-0618-FLOOD.",
+                 "area": "Geocodes separated by commas, e.g. FIPS:039001, FIPS:039003.",
+                 "status": "An exercise or test gives duties marked as exercise."}
+SKIPPED = {"fulfilled", "cap"}  # lists of records and whole alerts: JSON or CAP only
+
+
+def _kind(info) -> str:
+    type_name = info.type
+    if is_list(type_name):
+        return "list"
+    if type_name in SCALES:
+        return "scale"
+    if type_name == "yes/no":
+        return "yesno"
+    if type_name in ("number", "time", "date", "party"):
+        return type_name
+    if type_name == "text" and info.one_of:
+        return "choice"
+    return "text" if type_name == "text" else "raw"
+
+
+def incident_form_fields(session) -> tuple[list[FormField], list[str]]:
+    """The form's fields: the built-in ones, then those the executed agreements in force
+    declare, with the choices each allows. Returns the fields and the agreements read."""
+    in_force = executed_in_force(session)
+    agreements = [cache.by_hash(r.content_hash, r.source, f"{r.slug}.agreement")
+                  for r in in_force]
+    infos: dict[str, list] = {}  # name -> [(agreement, FieldInfo)]
+    for agreement in agreements:
+        for name, info in agreement.fields.items():
+            infos.setdefault(name, []).append((agreement, info))
+    for name in BUILTIN_ORDER:
+        infos.setdefault(name, [(None, BUILTIN_FIELDS[name])])
+    names = list(BUILTIN_ORDER) + sorted(n for n in infos if n not in BUILTIN_ORDER
+                                         and n not in SKIPPED)
+    fields = []
+    for name in names:
+        pairs = infos[name]
+        declaring = [a.id for a, info in pairs if a is not None and not info.builtin]
+        types = {info.type for _, info in pairs}
+        info = pairs[0][1]
+        kind = _kind(info) if len(types) == 1 else "raw"
+        item = FormField(name=name, kind=kind, type_name=info.type if len(types) == 1 else "any",
+                         label=BUILTIN_LABELS.get(name, name.replace("_", " ").capitalize()),
+                         required=any(i.required for _, i in pairs), agreements=declaring,
+                         hint=BUILTIN_HINTS.get(name, ""))
+        if name == "type":
+            item.kind = "suggest"  # a type outside one agreement's list is a warning only
+            values = []
+            for _, i in pairs:
+                values += [v for v in (i.one_of or ()) if v not in values]
+            item.options = [(v, v) for v in values]
+        elif kind == "choice":
+            values = []
+            for _, i in pairs:
+                values += [v for v in (i.one_of or ()) if v not in values]
+            item.options = [(v, v) for v in values]
+        elif kind == "scale":
+            item.options = [(v, v) for v in reversed(SCALES[info.type])] + [(UNKNOWN, UNKNOWN)]
+        elif kind == "party":
+            seen = {}
+            for agreement, _ in pairs:
+                for party in (agreement.parties if agreement is not None else ()):
+                    seen.setdefault(party.id, party.name)
+            item.options = sorted(seen.items(), key=lambda kv: kv[1].lower())
+        elif kind == "yesno":
+            item.options = [("yes", "yes"), ("no", "no")]
+        if name == "status":
+            item.kind = "choice"
+            item.options = [(v, v) for v in STATUS_VALUES]
+        if kind == "raw" and not item.hint:
+            item.hint = ("The agreements in force give this field different types; the value is "
+                         "read as JSON when it is JSON, else as text.")
+        elif kind == "list" and not item.hint:
+            item.hint = "Values separated by commas."
+        elif kind == "time":
+            item.hint = item.hint or "In UTC."
+        fields.append(item)
+    return fields, [a.id for a in agreements]
+
+
+_NAIVE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?$")
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
+
+
+def _time_value(text: str) -> str:
+    """A browser's date-time (no offset) read as UTC; anything else is passed on as written,
+    for the incident's validation to judge."""
+    if _NAIVE_TIME.match(text):
+        text = text.replace(" ", "T")
+        return text + ("Z" if text.count(":") == 2 else ":00Z")
+    return text
+
+
+def _converted(kind: str, type_name: str, text: str):
+    if kind == "number":
+        if _NUMBER.match(text):
+            number = float(text)
+            return int(number) if number.is_integer() and "." not in text else number
+        return text  # the validation says "'many' is not of type 'number'" with the path
+    if kind == "yesno":
+        return {"yes": True, "no": False}.get(text, text)
+    if kind == "time":
+        return _time_value(text)
+    if kind == "list":
+        item = item_type(type_name)
+        parts = [p.strip() for p in re.split(r"[,\n]", text) if p.strip()]
+        return [_converted(_kind_of_type(item), item, p) for p in parts]
+    if kind == "raw":
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+    return text
+
+
+def _kind_of_type(type_name: str) -> str:
+    return {"number": "number", "yes/no": "yesno", "time": "time"}.get(type_name, "text")
+
+
+def incident_from_form(fields: list[FormField], form) -> tuple[dict, dict]:
+    """The incident the form describes (empty inputs left out), and the values as typed."""
+    values = {f.name: (form.get(f.input_name) or "").strip() for f in fields}
+    data = {}
+    for f in fields:
+        text = values[f.name]
+        if text:
+            data[f.name] = _converted(f.kind, f.type_name, text)
+    return data, values
+
+
+# ---------------------------------------------------------------- submissions
+
+class Unsupported(OperationError):
+    status = 415
+
+
+def _uploaded_text(upload) -> bytes:
+    """The bytes of an uploaded incident file, if it is a JSON incident or a CAP alert."""
+    name = (upload.filename or "").strip() if upload is not None else ""
+    if not name:
+        raise Invalid("choose a file to upload: a JSON incident (.json) or a CAP 1.2 alert "
+                      "(.xml or .cap)")
+    suffix = PurePosixPath(name.replace("\\", "/")).suffix.lower()
+    mimetype = (upload.mimetype or "application/octet-stream").lower()
+    if suffix not in UPLOAD_SUFFIXES or mimetype not in UPLOAD_TYPES:
+        raise Unsupported(f"'{name}' ({mimetype}) is not an incident file: upload a JSON incident "
+                          f"(.json) or a CAP 1.2 alert (.xml or .cap)")
+    data = upload.read()
+    if not data.strip():
+        raise Invalid(f"'{name}' is empty")
+    return data
+
+
+def _submission(fields: list[FormField] | None, kept: dict):
+    """The incident text of the form that was sent: built from the fields, pasted, or a file.
+    `kept` is filled with what the user gave, to show it again if the incident is refused."""
+    source = request.form.get("source", "paste")
+    kept.update(source=source, text=request.form.get("incident_text", ""))
+    if source == "form" and fields is not None:
+        data, kept["values"] = incident_from_form(fields, request.form)
+        kept["built"] = json.dumps(data, indent=2, ensure_ascii=False)
+        return kept["built"]
+    if source == "file":
+        return _uploaded_text(request.files.get("incident_file"))
+    kept["source"] = "paste"
+    if not kept["text"].strip():
+        raise Invalid("paste an incident: a JSON object, or a CAP 1.2 alert")
+    return kept["text"]
+
+
+def _summary(incident) -> str:
+    live = [d for d in incident.duties if d.state != "superseded"]
+    parties = {d.party_id for d in live}
+    return (f"{len(live)} dut{'y' if len(live) == 1 else 'ies'} for {len(parties)} "
+            f"part{'y' if len(parties) == 1 else 'ies'}")
+
+
+# ---------------------------------------------------------------- pages
+
+@bp.route("/incidents")
+@login_required
+def index():
+    user = _user()
+    require_role(user, "coordinator", "admin", "drafter", "partner", doing="see incidents")
+    _refresh_breaches()
+    now = clock.utcnow()
+    incidents = visible_incidents(db(), user)
+    counts = {}
+    if incidents:
+        query = (select(Duty.incident_id, Duty.state, Duty.modality, Duty.due)
+                 .where(Duty.state.in_(LIVE_STATES)))
+        if user.role == "partner":
+            query = query.where(Duty.party_id == user.organisation_id)
+        for incident_id, state, modality, due in db().execute(query):
+            entry = counts.setdefault(incident_id, {"live": 0, "overdue": 0})
+            entry["live"] += 1
+            if state == "breached" or (modality == "must" and due is not None and due < now):
+                entry["overdue"] += 1
+    return render_template("incidents/index.html", incidents=incidents, counts=counts, now=now,
+                           can_record=user.role in ("coordinator", "admin"))
+
+
+@bp.route("/incidents/new", methods=["GET", "POST"])
+@login_required
+def new():
+    _coordinator("record an incident")
+    fields, in_force = incident_form_fields(db())
+    kept = {"source": None, "text": "", "values": {}, "built": None}
+    error, status = None, 200
+    if request.method == "POST":
+        try:
+            incident = record_incident(db(), _user(), _submission(fields, kept))
+        except (Invalid, Conflict, Unsupported) as exc:
+            error, status = exc, exc.status
+        else:
+            word = "recorded" if len(incident.messages) == 1 else (
+                "cancelled" if incident.state == "cancelled" else "updated")
+            flash(f"Incident {incident.key} {word}: {_summary(incident)}.", "success")
+            return redirect(url_for("incidents.board", key=incident.key))
+    if not kept["values"]:
+        kept["values"] = {"status": "actual",
+                          "reported_at": clock.utcnow().strftime("%Y-%m-%dT%H:%M")}
+    return render_template("incidents/new.html", fields=fields, in_force=in_force, kept=kept,
+                           error=error), status
+
+
+def _state_order(duty: Duty):
+    return (duty.due is None, duty.due or 0, duty.agreement_slug, duty.clause, duty.party_id)
+
+
+def _party_names(session, duties) -> dict[str, str]:
+    ids = {d.party_id for d in duties} | {c.get("party") for d in duties for c in d.costs or ()}
+    names = {}
+    for duty in duties:  # as the agreement names them, then as the organisation is known here
+        for party, name in duty.revision.parties:
+            names.setdefault(party, name)
+    if ids:
+        for org_id, name in session.execute(select(Organisation.id, Organisation.name)
+                                            .where(Organisation.id.in_(ids))):
+            names[org_id] = name
+    return names
+
+
+def allowed_actions(user, duty: Duty, now) -> list[str]:
+    """The actions this user may take on this duty now, in the order the page offers them."""
+    if duty.state == "superseded" or user.role not in ("partner", "coordinator", "admin"):
+        return []
+    if user.role == "partner" and duty.party_id != user.organisation_id:
+        return []
+    state = effective_state(duty, now)
+    return [action for action, (_to, from_states, roles, _reason) in TRANSITIONS.items()
+            if user.role in roles and state in from_states]
+
+
+@bp.route("/incidents/<path:key>")
+@login_required
+def board(key: str):
+    user = _user()
+    _refresh_breaches()
+    session = db()
+    incident = get_incident(session, key)
+    if not can_see_incident(user, session, incident):
+        raise NotFound(f"there is no incident '{key}'")
+    now = clock.utcnow()
+    history = request.args.get("history") == "1"
+    every = session.scalars(select(Duty).where(Duty.incident_id == incident.id).options(
+        selectinload(Duty.events).selectinload(DutyEvent.actor),
+        selectinload(Duty.revision))).all()
+    duties = sorted(visible_duties(user, every), key=_state_order)
+    current = [d for d in duties if d.state != "superseded"]
+    superseded = [d for d in duties if d.state == "superseded"]
+    names = _party_names(session, duties)
+    groups: dict[str, list] = {}
+    for duty in current:
+        groups.setdefault(duty.party_id, []).append(duty)
+    ordered = sorted(groups.items(), key=lambda kv: (_state_order(kv[1][0])[:2],
+                                                     names.get(kv[0], kv[0]).lower()))
+    states = {d.id: effective_state(d, now) for d in duties}
+    tally = {}
+    for duty in current:
+        tally[states[duty.id]] = tally.get(states[duty.id], 0) + 1
+    here = request.full_path.rstrip("?")
+    return render_template(
+        "incidents/board.html", incident=incident, groups=ordered, superseded=superseded,
+        history=history, names=names, states=states, tally=tally, now=now, here=here,
+        actions={d.id: allowed_actions(user, d, now) for d in duties},
+        message=incident.latest_message,
+        can_manage=user.role in ("coordinator", "admin") and incident.state == "active")
+
+
+@bp.route("/incidents/<path:key>/update", methods=["GET", "POST"])
+@login_required
+def update(key: str):
+    user = _coordinator("update an incident")
+    session = db()
+    incident = get_incident(session, key)
+    latest = incident.latest_message
+    kept = {"source": "paste", "text": latest.received if latest.format == "json" else "",
+            "values": {}, "built": None}
+    error, status = None, 200
+    if request.method == "POST":
+        try:
+            if incident.state == "cancelled":
+                raise Conflict(f"incident '{key}' was cancelled; record a new incident instead")
+            text = _submission(None, kept)
+            parsed = parse_incident(text)
+            if parsed.format == "cap" and parsed.message_type in ("Update", "Cancel"):
+                if _referenced_incident(session, parsed) is not incident:
+                    raise Invalid(f"this CAP {parsed.message_type} does not reference an alert "
+                                  f"of incident '{key}' (its references: "
+                                  f"{', '.join(parsed.references) or 'none'})")
+                incident = record_incident(session, user, text)
+            elif parsed.format == "cap":
+                raise Invalid(f"this CAP message is a new {parsed.message_type or 'Alert'}, not an "
+                              f"update; record it as a new incident, or send a CAP Update that "
+                              f"references the alert")
+            else:
+                incident = update_incident(session, user, key, text)
+        except (Invalid, Conflict, Unsupported) as exc:
+            error, status = exc, exc.status
+            session.rollback()
+            incident = get_incident(session, key)
+        else:
+            word = "cancelled" if incident.state == "cancelled" else "updated"
+            flash(f"Incident {incident.key} {word}: now {_summary(incident)}.", "success")
+            return redirect(url_for("incidents.board", key=incident.key))
+    return render_template("incidents/update.html", incident=incident, kept=kept, error=error,
+                           message=incident.latest_message), status
+
+
+@bp.route("/incidents/<path:key>/cancel", methods=["POST"])
+@login_required
+def cancel(key: str):
+    user = _coordinator("cancel an incident")
+    incident = cancel_incident(db(), user, key, reason=request.form.get("reason", ""))
+    flash(f"Incident {incident.key} is cancelled; its duties are superseded.", "success")
+    return redirect(url_for("incidents.board", key=incident.key))
+
+
+@bp.route("/duties/<int:duty_id>/<action>", methods=["POST"])
+@login_required
+def duty_action(duty_id: int, action: str):
+    if action not in TRANSITIONS:
+        abort(404)
+    user = _user()
+    session = db()
+    note = request.form.get("note", "")
+    target = local_target(request.form.get("next"))
+    try:
+        duty = change_duty(session, user, duty_id, action, note=note)
+    except (Invalid, Conflict) as exc:
+        duty = get_duty(session, duty_id)
+        now = clock.utcnow()
+        return render_template("incidents/duty_action.html", duty=duty, action=action,
+                               error=exc, note=note, next=target, now=now,
+                               names=_party_names(session, [duty]),
+                               actions=allowed_actions(user, duty, now)), exc.status
+    flash(f"{duty.title} ({duty.party_id}): {DONE[action]}.", "success")
+    target = target or url_for("incidents.board", key=duty.incident.key)
+    return redirect(target if "#" in target else f"{target}#duty-{duty.id}")

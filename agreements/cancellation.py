@@ -1,0 +1,46 @@
+"""Cancelling an incident by hand: every duty it gave is superseded, nothing is deleted."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from agreements.access import require_role
+from agreements.audit import operation, record
+from agreements.clock import moment
+from agreements.errors import Conflict, Invalid
+from agreements.incidents import _change_state, get_incident
+from agreements.models import Incident, User
+
+
+@operation
+def cancel_incident(session: Session, actor: User, key: str, *, reason: str,
+                    now: datetime | None = None) -> Incident:
+    """A coordinator calls an incident off (a false alarm, a duplicate, an exercise ended early):
+    its duties that are not yet superseded are superseded with the reason, and it is cancelled.
+
+    This is the hand-made counterpart of a CAP `Cancel`, for incidents received as JSON or for
+    an alert whose Cancel never came; the messages received stay as they were.
+    """
+    require_role(actor, "coordinator", "admin", doing="cancel an incident")
+    at = moment(now)
+    incident = get_incident(session, key)
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid("to cancel an incident, give the reason")
+    if incident.state == "cancelled":
+        raise Conflict(f"incident '{key}' was already cancelled on "
+                       f"{incident.updated_at:%Y-%m-%d %H:%M} UTC")
+    superseded = 0
+    for duty in incident.duties:
+        if duty.state != "superseded":
+            _change_state(session, duty, "superseded", actor, at,
+                          f"the incident was cancelled: {reason}")
+            duty.superseded_at = at
+            superseded += 1
+    incident.state = "cancelled"
+    incident.updated_at = at
+    record(session, actor, "incident.cancel", incident, at=at, incident=incident.key,
+           reason=reason, superseded=superseded, by="hand")
+    return incident
