@@ -1,5 +1,546 @@
-"""(to be written)"""
+"""The JSON API for scripts: bearer tokens only, the same access rules as the pages.
 
-from flask import Blueprint
+Every refusal is a JSON error {"error": {"status", "title", "message", "details"?}} with a 4xx
+status (see web/errors.py); an object the caller may not see is 404, as if it did not exist.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from datetime import datetime, timezone
+
+from flask import Blueprint, Response, g, jsonify, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from agreements import clock
+from agreements import compiled as cache
+from agreements.access import (can_see_agreement, can_see_duty, can_see_incident,
+                               can_see_revision, require_role, visible_agreements,
+                               visible_incidents)
+from agreements.documents import revision_pdf
+from agreements.drafting import get_agreement, get_revision
+from agreements.duties import TRANSITIONS, change_duty, effective_state
+from agreements.errors import Invalid, NotFound, OperationError
+from agreements.incidents import (evaluate_in_store, get_incident, parse_incident,
+                                  record_incident, update_incident)
+from agreements.models import DUTY_STATES, Agreement, Duty, Incident, Revision, User
+from agreements.users import user_for_token
+from dsl.errors import CompactError
+from dsl.parser import parse_time
+from engine.evaluator import Evaluation
+from web.app import db
+from web.errors import error_response
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+
+PUBLIC_ENDPOINTS = frozenset({"api.openapi"})
+JSON_TYPES = frozenset({"application/json"})
+XML_TYPES = frozenset({"application/xml", "text/xml", "application/cap+xml"})
+# What the engine says when it cannot even read the text: a malformed body, not a bad incident.
+_SYNTAX_PREFIXES = ("not valid JSON", "not valid XML", "the incident is not UTF-8 text")
+_KIND = re.compile(r"^[ \t]+kind[ \t]+([A-Za-z_][\w-]*)", re.MULTILINE)
+_OF_AGREEMENT = re.compile(r"of agreement ([a-z][a-z0-9_-]*)")
+
+
+class BadRequest(OperationError):
+    status = 400
+
+
+class UnsupportedType(OperationError):
+    status = 415
+
+
+# ---------------------------------------------------------------- authentication
+
+@bp.before_request
+def authenticate():
+    """Only `Authorization: Bearer <token>`: a session cookie never authenticates the API."""
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    scheme, _, token = (request.headers.get("Authorization") or "").strip().partition(" ")
+    token = token.strip()
+    user = user_for_token(db(), token) if scheme.lower() == "bearer" and token else None
+    if user is None:
+        message = ("This API needs an API token: send 'Authorization: Bearer <token>'. "
+                   "Create a token on your account page.") if scheme.lower() != "bearer" or \
+            not token else ("The API token is not valid: it is unknown, revoked, or its user "
+                            "is deactivated.")
+        response, status = error_response(401, message)
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response, status
+    g.api_user = user
+    return None
+
+
+def caller() -> User:
+    return g.api_user
+
+
+# ---------------------------------------------------------------- plain values
+
+def _time(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _compiled(revision: Revision):
+    """The compiled agreement of an error-free revision (from the cache), else None."""
+    if revision.error_count:
+        return None
+    try:
+        return cache.compiled(revision)
+    except CompactError:
+        return None
+
+
+def _kind(revision: Revision) -> str | None:
+    agreement = _compiled(revision)
+    if agreement is not None:
+        return agreement.kind
+    match = _KIND.search(revision.source or "")
+    return match.group(1) if match else None
+
+
+def _visible_revisions(user: User, agreement: Agreement) -> list[Revision]:
+    if user.role != "partner":
+        return list(agreement.revisions)
+    return [r for r in agreement.revisions if can_see_revision(user, r)]
+
+
+def _shown_revision(user: User, agreement: Agreement, visible: list[Revision]) -> Revision | None:
+    """The revision that describes the agreement now: out for signature, else in force, else
+    the latest one the caller may see."""
+    ids = {r.id for r in visible}
+    for candidate in (agreement.published_revision, agreement.executed_revision):
+        if candidate is not None and candidate.id in ids:
+            return candidate
+    return visible[-1] if visible else None
+
+
+def _revision_state(revision: Revision) -> str:
+    agreement = revision.agreement
+    if agreement.executed_revision_id == revision.id:
+        return "executed"
+    if agreement.published_revision_id == revision.id:
+        return "out_for_signature"
+    return "published" if revision.published_at is not None else "draft"
+
+
+def agreement_json(user: User, agreement: Agreement, *, detail: bool = False) -> dict:
+    visible = _visible_revisions(user, agreement)
+    shown = _shown_revision(user, agreement, visible)
+    ids = {r.id for r in visible}
+    executed = agreement.executed_revision
+    published = agreement.published_revision
+    out = {
+        "id": agreement.slug,
+        "slug": agreement.slug,
+        "title": shown.title if shown else agreement.slug,
+        "kind": _kind(shown) if shown else None,
+        "status": agreement.state,
+        "parties": [{"id": p, "name": name} for p, name in (shown.parties if shown else [])],
+        "latest_revision": visible[-1].number if visible else None,
+        "executed_revision": executed.number if executed is not None and executed.id in ids
+        else None,
+        "executed_at": _time(agreement.executed_at) if executed is not None else None,
+        "out_for_signature": published.number if published is not None and published.id in ids
+        else None,
+        "url": url_for("api.agreement", slug=agreement.slug),
+    }
+    if detail:
+        compiled = _compiled(shown) if shown else None
+        out.update({
+            "binding": compiled.binding if compiled else None,
+            "effective_from": compiled.effective_from.isoformat() if compiled else None,
+            "effective_until": (compiled.effective_until.isoformat()
+                                if compiled and compiled.effective_until else None),
+            "revisions": [revision_json(r) for r in visible],
+        })
+    return out
+
+
+def revision_json(revision: Revision, *, detail: bool = False) -> dict:
+    slug = revision.agreement.slug
+    out = {
+        "agreement": slug,
+        "number": revision.number,
+        "title": revision.title,
+        "state": _revision_state(revision),
+        "content_hash": revision.content_hash,
+        "author": revision.author.name,
+        "created_at": _time(revision.created_at),
+        "published_at": _time(revision.published_at),
+        "errors": revision.error_count,
+        "warnings": revision.warning_count,
+        "url": url_for("api.revision", slug=slug, number=revision.number),
+        "pdf": (url_for("api.revision_pdf", slug=slug, number=revision.number)
+                if not revision.error_count else None),
+    }
+    if detail:
+        out.update({
+            "parties": [{"id": p, "name": name} for p, name in revision.parties],
+            "diagnostics": revision.diagnostics or "",
+            "source": revision.source,
+            "signatures": [{"party": s.party_id, "signer_name": s.signer_name,
+                            "signer_title": s.signer_title, "signed_at": _time(s.signed_at),
+                            "content_hash": s.content_hash, "user": s.user.email}
+                           for s in revision.signatures],
+        })
+    return out
+
+
+def duty_json(duty: Duty, now: datetime | None = None) -> dict:
+    out = duty.as_dict()
+    out["effective_state"] = effective_state(duty, now)
+    out["created_at"] = _time(duty.created_at)
+    out["fulfilled_at"] = _time(duty.fulfilled_at)
+    out["superseded_at"] = _time(duty.superseded_at)
+    out["escalation_of"] = duty.escalation_of_id
+    return out
+
+
+def incident_json(user: User, incident: Incident, *, detail: bool = False) -> dict:
+    out = {
+        "id": incident.key,
+        "type": incident.type,
+        "state": incident.state,
+        "exercise": incident.exercise,
+        "reported_at": _time(incident.reported_at),
+        "recorded_at": _time(incident.recorded_at),
+        "updated_at": _time(incident.updated_at),
+        "url": url_for("api.incident", key=incident.key),
+    }
+    if detail:
+        out["messages"] = [{"sequence": m.sequence, "format": m.format,
+                            "message_type": m.message_type, "cap_identifier": m.cap_identifier,
+                            "received_at": _time(m.received_at)} for m in incident.messages]
+        out["duties"] = [duty_json(d) for d in incident.duties if can_see_duty(user, d)]
+    return out
+
+
+# ---------------------------------------------------------------- request bodies
+
+def _body(allowed: frozenset, what: str) -> tuple[bytes, str]:
+    """The request body and its media type; 415 for another type, 400 for an empty body
+    (413 for one over the size limit, raised by the request itself)."""
+    mimetype = request.mimetype or ""
+    if mimetype not in allowed and not (mimetype.endswith("+json") and JSON_TYPES <= allowed):
+        told = f"'{mimetype}'" if mimetype else "no Content-Type"
+        raise UnsupportedType(f"send {what} with Content-Type {_listed(sorted(allowed))}; this "
+                              f"request has {told}")
+    data = request.get_data(cache=False)
+    if not data.strip():
+        raise BadRequest(f"the request has no body: send {what}")
+    return data, ("xml" if mimetype in XML_TYPES else "json")
+
+
+def _listed(items) -> str:
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def _incident_body() -> bytes:
+    data, kind = _body(JSON_TYPES | XML_TYPES, "an incident (JSON) or a CAP 1.2 alert (XML)")
+    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if kind == "json" and head == b"<":
+        raise BadRequest("the body is sent as JSON but it is XML; send a CAP alert with "
+                         "Content-Type application/xml")
+    if kind == "xml" and head != b"<":
+        raise BadRequest("the body is sent as XML but it is not XML; send a JSON incident with "
+                         "Content-Type application/json")
+    return data
+
+
+def _syntax_error(exc: Invalid) -> bool:
+    return bool(exc.details) and exc.details[0].startswith(_SYNTAX_PREFIXES)
+
+
+def _reading(call, *args, **kwargs):
+    """Run an operation on an incident text; an unreadable text is 400, not 422."""
+    try:
+        return call(*args, **kwargs)
+    except Invalid as exc:
+        if _syntax_error(exc):
+            raise BadRequest(exc.message, exc.details) from exc
+        raise
+
+
+def _json_object(what: str) -> dict:
+    """An optional JSON object body (empty means {})."""
+    if not request.get_data(cache=True).strip():
+        return {}
+    if request.mimetype not in JSON_TYPES:
+        raise UnsupportedType(f"send {what} as JSON with Content-Type application/json")
+    try:
+        value = json.loads(request.get_data(cache=True).decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        detail = (f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+                  if isinstance(exc, json.JSONDecodeError) else "the body is not UTF-8 text")
+        raise BadRequest(f"the body cannot be read: {detail}", [detail])
+    if not isinstance(value, dict):
+        raise Invalid(f"{what} must be a JSON object", ["$: must be an object"])
+    return value
+
+
+def _query_time(name: str) -> datetime | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    raw = raw.strip().replace(" ", "+")  # an unencoded '+' of an offset arrives as a space
+    try:
+        return parse_time(raw)
+    except ValueError:
+        message = (f"the query parameter '{name}' must be an RFC 3339 time with an offset, "
+                   f"such as 2026-03-14T08:00:00Z; '{raw}' is not")
+        raise Invalid(message, [f"{name}: {message}"])
+
+
+def _created(body: dict, location: str, status: int = 201):
+    response = jsonify(body)
+    response.status_code = status
+    response.headers["Location"] = location
+    return response
+
+
+# ---------------------------------------------------------------- the description
+
+@bp.get("/openapi.json")
+def openapi():
+    from web.openapi import DOCUMENT
+    return jsonify(DOCUMENT)
+
+
+# ---------------------------------------------------------------- agreements
+
+def _agreement(slug: str) -> Agreement:
+    agreement = get_agreement(db(), slug)
+    if not can_see_agreement(caller(), agreement):
+        raise NotFound(f"there is no agreement '{slug}'")
+    return agreement
+
+
+def _revision(slug: str, number: int) -> Revision:
+    _agreement(slug)
+    revision = get_revision(db(), slug, number)
+    if not can_see_revision(caller(), revision):
+        raise NotFound(f"agreement '{slug}' has no revision {number}")
+    return revision
+
+
+@bp.get("/agreements")
+def agreements():
+    user = caller()
+    return jsonify({"agreements": [agreement_json(user, a)
+                                   for a in visible_agreements(db(), user)]})
+
+
+@bp.get("/agreements/<slug>")
+def agreement(slug: str):
+    return jsonify(agreement_json(caller(), _agreement(slug), detail=True))
+
+
+@bp.get("/agreements/<slug>/revisions")
+def revisions(slug: str):
+    found = _agreement(slug)
+    return jsonify({"agreement": slug,
+                    "revisions": [revision_json(r) for r in _visible_revisions(caller(), found)]})
+
+
+@bp.get("/agreements/<slug>/revisions/<int:number>")
+def revision(slug: str, number: int):
+    return jsonify(revision_json(_revision(slug, number), detail=True))
+
+
+@bp.get("/agreements/<slug>/revisions/<int:number>/pdf", endpoint="revision_pdf")
+def pdf(slug: str, number: int):
+    _revision(slug, number)
+    document = revision_pdf(db(), caller(), slug, number)
+    response = Response(document.data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{document.filename}"'
+    response.headers["X-Content-SHA256"] = document.sha256
+    return response
+
+
+# ---------------------------------------------------------------- incidents
+
+def _visible_incident(key: str) -> Incident:
+    incident = get_incident(db(), key)
+    if not can_see_incident(caller(), db(), incident):
+        raise NotFound(f"there is no incident '{key}'")
+    return incident
+
+
+@bp.get("/incidents")
+def incidents():
+    user = caller()
+    return jsonify({"incidents": [incident_json(user, i) for i in visible_incidents(db(), user)]})
+
+
+@bp.post("/incidents")
+def record():
+    user = caller()
+    text = _incident_body()
+    incident = _reading(record_incident, db(), user, text)
+    status = 201 if len(incident.messages) == 1 else 200  # a CAP Update/Cancel of a known alert
+    return _created(incident_json(user, incident, detail=True),
+                    url_for("api.incident", key=incident.key), status)
+
+
+@bp.get("/incidents/<path:key>")
+def incident(key: str):
+    return jsonify(incident_json(caller(), _visible_incident(key), detail=True))
+
+
+@bp.post("/incidents/<path:key>/updates")
+def update(key: str):
+    user = caller()
+    text = _incident_body()
+    incident = _visible_incident(key)
+    require_role(user, "coordinator", "admin", doing="update an incident")
+    parsed = _reading(parse_incident, text)
+    if parsed.format == "cap":
+        if parsed.message_type not in ("Update", "Cancel"):
+            raise Invalid(f"a CAP {parsed.message_type or 'Alert'} starts a new incident; "
+                          f"POST it to {url_for('api.record')}, or send a CAP Update or Cancel "
+                          f"here")
+        referenced = {ref.split(",")[1].strip() for ref in parsed.references
+                      if ref.count(",") >= 2}
+        ours = {m.cap_identifier for m in incident.messages if m.cap_identifier}
+        if not referenced & ours:
+            raise Invalid(f"this CAP {parsed.message_type} does not reference an alert of "
+                          f"incident '{key}' (its <references> name "
+                          f"{_listed(sorted(referenced)) if referenced else 'nothing'})")
+    incident = _reading(update_incident, db(), user, key, text)
+    return _created(incident_json(user, incident, detail=True),
+                    url_for("api.incident", key=incident.key), 200)
+
+
+# ---------------------------------------------------------------- duties
+
+def _filter_values(name: str) -> list[str]:
+    values = []
+    for raw in request.args.getlist(name):
+        values.extend(v.strip() for v in raw.split(",") if v.strip())
+    return values
+
+
+@bp.get("/duties")
+def duties():
+    user = caller()
+    states = _filter_values("state")
+    unknown = [s for s in states if s not in DUTY_STATES]
+    if unknown:
+        problems = [f"state: '{s}' is not one of {', '.join(DUTY_STATES)}" for s in unknown]
+        raise Invalid("unknown duty state " + ", ".join(repr(s) for s in unknown), problems)
+    query = select(Duty).options(selectinload(Duty.incident))
+    if states:
+        stored = set(states)
+        if "breached" in stored:  # past due and not done counts as breached before the check
+            stored.update(("open", "acknowledged"))
+        query = query.where(Duty.state.in_(sorted(stored)))
+    else:
+        query = query.where(Duty.state != "superseded")
+    parties = _filter_values("party")
+    if parties:
+        query = query.where(Duty.party_id.in_(parties))
+    if user.role == "partner":
+        query = query.where(Duty.party_id == user.organisation_id)
+    keys = _filter_values("incident")
+    if keys:
+        query = query.where(Duty.incident_id.in_(select(Incident.id).where(Incident.key.in_(keys))))
+    query = query.order_by(Duty.due.is_(None), Duty.due, Duty.id)
+    now = clock.utcnow()
+    found = [d for d in db().scalars(query).all() if can_see_duty(user, d)]
+    if states:
+        found = [d for d in found if effective_state(d, now) in states]
+    return jsonify({"duties": [duty_json(d, now) for d in found]})
+
+
+@bp.post("/duties/<int:id>/<action>")
+def duty_action(id: int, action: str):  # noqa: A002 - the name the API documents
+    user = caller()
+    if action not in TRANSITIONS:
+        raise NotFound(f"there is no duty action '{action}'; use one of "
+                       f"{', '.join(TRANSITIONS)}")
+    body = _json_object("the action")
+    note = body.get("note")
+    if note is not None and not isinstance(note, str):
+        raise Invalid("the note must be text", [f"$.note: {json.dumps(note)} is not of type "
+                                                 f"'string'"])
+    duty = db().get(Duty, id)
+    if duty is None or not can_see_duty(user, duty):
+        raise NotFound(f"there is no duty {id}")
+    duty = change_duty(db(), user, id, action, note=note)
+    return jsonify(duty_json(duty))
+
+
+# ---------------------------------------------------------------- stateless evaluation
+
+@bp.post("/evaluate")
+def evaluate():
+    """Evaluate an incident against every executed agreement in force; store nothing.
+
+    The body is exactly `compact evaluate --format json` of the same agreements."""
+    user = caller()
+    text = _incident_body()
+    at = _query_time("at")
+    parsed = _reading(parse_incident, text)
+    when = at or _reported_at(parsed) or clock.utcnow()
+    try:
+        evaluation, revisions = evaluate_in_store(db(), parsed, when)
+    except Invalid as exc:
+        if user.role == "partner":
+            raise _for_partner_error(exc, user) from exc
+        raise
+    if user.role == "partner":
+        evaluation = _for_partner(evaluation, revisions, user.organisation_id)
+    return Response(evaluation.to_json(), mimetype="application/json")
+
+
+def _reported_at(parsed) -> datetime | None:
+    """The engine's default evaluation time: the incident's reported_at, when it reads as one
+    (when it does not, the engine reports the field with its JSON path)."""
+    value = parsed.data.get("reported_at")
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_time(value)
+    except ValueError:
+        return None
+
+
+def _party_of(revisions: dict, organisation: str | None) -> set[str]:
+    """The agreements in force that the organisation is a party to (from the compiled cache)."""
+    out = set()
+    for slug, in_force in revisions.items():
+        compiled = cache.by_hash(in_force.content_hash, in_force.source, f"{slug}.agreement")
+        if organisation in compiled.party_index:
+            out.add(slug)
+    return out
+
+
+def _for_partner(evaluation: Evaluation, revisions: dict, organisation: str | None) -> Evaluation:
+    """Only the partner's own duties, and only what concerns agreements it is party to."""
+    mine = _party_of(revisions, organisation)
+    return dataclasses.replace(
+        evaluation,
+        duties=tuple(d for d in evaluation.duties if d.party == organisation),
+        skipped=tuple((a, r) for a, r in evaluation.skipped if a in mine),
+        warnings=tuple(w for w in evaluation.warnings
+                       if w.agreement is None or w.agreement in mine))
+
+
+def _for_partner_error(exc: Invalid, user: User) -> Invalid:
+    """The same refusal, without naming agreements the partner is not party to."""
+    from agreements.incidents import executed_in_force
+    mine = _party_of({r.slug: r for r in executed_in_force(db())}, user.organisation_id)
+
+    def hide(text: str) -> str:
+        return _OF_AGREEMENT.sub(lambda m: m.group(0) if m.group(1) in mine
+                                 else "of an agreement you are not party to", text)
+
+    return Invalid(hide(exc.message), [hide(d) for d in exc.details])

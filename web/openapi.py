@@ -1,0 +1,494 @@
+"""The OpenAPI 3.1 description of the JSON API (served at /api/openapi.json).
+
+The Evaluation schema is exactly the evaluation result of interfaces.md (`compact evaluate
+--format json`); keep the two in step.
+"""
+
+from __future__ import annotations
+
+import copy
+
+VERSION = "1.0.0"
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+TIME = {"type": "string", "format": "date-time",
+        "description": "RFC 3339 in UTC, such as 2026-03-14T08:00:00Z"}
+NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time",
+                 "description": "RFC 3339 in UTC, or null"}
+
+SCHEMAS: dict = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "additionalProperties": False,
+        "properties": {"error": {
+            "type": "object",
+            "required": ["status", "title", "message"],
+            "additionalProperties": False,
+            "properties": {
+                "status": {"type": "integer", "minimum": 400, "maximum": 599},
+                "title": {"type": "string"},
+                "message": {"type": "string", "description": "one clear sentence for a person"},
+                "details": {"type": "array", "items": {"type": "string"},
+                            "description": "for a bad incident, one message per problem, "
+                                           "each starting with its JSON path ($.field)"},
+            },
+        }},
+    },
+    "Party": {
+        "type": "object",
+        "required": ["id", "name"],
+        "properties": {"id": {"type": "string", "description": "the party id agreements use"},
+                       "name": {"type": "string"}},
+    },
+    "Agreement": {
+        "type": "object",
+        "description": "An agreement as the caller may see it (a partner sees only published "
+                       "revisions of agreements its organisation is party to).",
+        "required": ["id", "slug", "title", "kind", "status", "parties", "latest_revision",
+                     "executed_revision", "out_for_signature"],
+        "properties": {
+            "id": {"type": "string", "description": "the id the agreement's text declares"},
+            "slug": {"type": "string", "description": "the same as id"},
+            "title": {"type": "string"},
+            "kind": {"type": ["string", "null"], "examples": ["mutual_aid", "protocol"]},
+            "status": {"type": "string", "enum": ["draft", "out_for_signature", "executed"]},
+            "parties": {"type": "array", "items": _ref("Party")},
+            "latest_revision": {"type": ["integer", "null"]},
+            "executed_revision": {"type": ["integer", "null"],
+                                  "description": "the revision in force"},
+            "executed_at": NULLABLE_TIME,
+            "out_for_signature": {"type": ["integer", "null"],
+                                  "description": "the revision out for signature"},
+            "url": {"type": "string"},
+        },
+    },
+    "AgreementDetail": {
+        "allOf": [_ref("Agreement"), {
+            "type": "object",
+            "required": ["revisions"],
+            "properties": {
+                "binding": {"type": ["boolean", "null"]},
+                "effective_from": {"type": ["string", "null"], "format": "date"},
+                "effective_until": {"type": ["string", "null"], "format": "date"},
+                "revisions": {"type": "array", "items": _ref("Revision")},
+            },
+        }],
+    },
+    "Revision": {
+        "type": "object",
+        "description": "One immutable saved text of an agreement.",
+        "required": ["agreement", "number", "title", "state", "content_hash", "author",
+                     "created_at", "published_at", "errors", "warnings"],
+        "properties": {
+            "agreement": {"type": "string"},
+            "number": {"type": "integer", "minimum": 1},
+            "title": {"type": "string"},
+            "state": {"type": "string",
+                      "enum": ["draft", "published", "out_for_signature", "executed"]},
+            "content_hash": {"type": "string", "pattern": "^[0-9a-f]{64}$",
+                             "description": "SHA-256 of the canonical (formatted) source"},
+            "author": {"type": "string"},
+            "created_at": TIME,
+            "published_at": NULLABLE_TIME,
+            "errors": {"type": "integer", "minimum": 0},
+            "warnings": {"type": "integer", "minimum": 0},
+            "url": {"type": "string"},
+            "pdf": {"type": ["string", "null"], "description": "null when the text has errors"},
+        },
+    },
+    "Signature": {
+        "type": "object",
+        "required": ["party", "signer_name", "signer_title", "signed_at", "content_hash"],
+        "properties": {
+            "party": {"type": "string"},
+            "signer_name": {"type": "string"},
+            "signer_title": {"type": "string"},
+            "signed_at": TIME,
+            "content_hash": {"type": "string"},
+            "user": {"type": "string", "description": "the e-mail address of the signing user"},
+        },
+    },
+    "RevisionDetail": {
+        "allOf": [_ref("Revision"), {
+            "type": "object",
+            "required": ["parties", "diagnostics", "source", "signatures"],
+            "properties": {
+                "parties": {"type": "array", "items": _ref("Party")},
+                "diagnostics": {"type": "string",
+                                "description": "errors and warnings as `compact check` "
+                                               "prints them"},
+                "source": {"type": "string"},
+                "signatures": {"type": "array", "items": _ref("Signature")},
+            },
+        }],
+    },
+    "Cost": {
+        "type": "object",
+        "required": ["party", "share"],
+        "additionalProperties": False,
+        "properties": {"party": {"type": "string"},
+                       "share": {"type": "number", "minimum": 0, "maximum": 1}},
+    },
+    "Duty": {
+        "type": "object",
+        "description": "A duty on record: one party's duty from one clause for one incident, "
+                       "as evaluated then; superseded, never deleted.",
+        "required": ["id", "incident", "agreement", "clause", "title", "modality", "party",
+                     "role", "action", "due", "state", "effective_state", "costs", "because",
+                     "revision_hash", "exercise"],
+        "properties": {
+            "id": {"type": "integer"},
+            "incident": {"type": "string"},
+            "agreement": {"type": "string"},
+            "clause": {"type": "string"},
+            "title": {"type": "string"},
+            "modality": {"type": "string", "enum": ["must", "may", "must not"]},
+            "party": {"type": "string"},
+            "role": {"type": ["string", "null"]},
+            "action": {"type": "string"},
+            "due": NULLABLE_TIME,
+            "state": {"type": "string",
+                      "enum": ["open", "acknowledged", "fulfilled", "declined", "waived",
+                               "breached", "superseded"],
+                      "description": "the state on record"},
+            "effective_state": {"type": "string",
+                                "enum": ["open", "acknowledged", "fulfilled", "declined",
+                                         "waived", "breached", "superseded"],
+                                "description": "the state now: a must duty past due and not "
+                                               "done is breached even before the breach check "
+                                               "records it"},
+            "costs": {"type": "array", "items": _ref("Cost")},
+            "because": {"type": "array", "items": {"type": "string"}},
+            "note": {"type": ["string", "null"]},
+            "revision_hash": {"type": "string",
+                              "description": "content hash of the revision it came from"},
+            "exercise": {"type": "boolean"},
+            "created_at": TIME,
+            "fulfilled_at": NULLABLE_TIME,
+            "superseded_at": NULLABLE_TIME,
+            "escalation_of": {"type": ["integer", "null"]},
+        },
+    },
+    "IncidentMessage": {
+        "type": "object",
+        "required": ["sequence", "format", "message_type", "received_at"],
+        "properties": {
+            "sequence": {"type": "integer", "minimum": 1},
+            "format": {"type": "string", "enum": ["json", "cap"]},
+            "message_type": {"type": "string", "enum": ["Alert", "Update", "Cancel"]},
+            "cap_identifier": {"type": ["string", "null"]},
+            "received_at": TIME,
+        },
+    },
+    "Incident": {
+        "type": "object",
+        "description": "A recorded incident. The single-incident answers add its messages "
+                       "and the duties the caller may see.",
+        "required": ["id", "type", "state", "exercise", "reported_at", "recorded_at",
+                     "updated_at"],
+        "properties": {
+            "id": {"type": "string", "description": "the incident's own id"},
+            "type": {"type": "string"},
+            "state": {"type": "string", "enum": ["active", "cancelled"]},
+            "exercise": {"type": "boolean"},
+            "reported_at": TIME,
+            "recorded_at": TIME,
+            "updated_at": TIME,
+            "url": {"type": "string"},
+            "messages": {"type": "array", "items": _ref("IncidentMessage")},
+            "duties": {"type": "array", "items": _ref("Duty")},
+        },
+    },
+    "IncidentInput": {
+        "type": "object",
+        "description": "An incident: the built-in fields of the language and the fields the "
+                       "agreements declare. Timestamps are RFC 3339 with an offset.",
+        "required": ["id", "type", "reported_at"],
+        "additionalProperties": True,
+        "properties": {
+            "id": {"type": "string"},
+            "type": {"type": "string"},
+            "reported_at": {"type": "string", "format": "date-time"},
+            "status": {"type": "string", "enum": ["actual", "exercise", "test"]},
+            "severity": {"type": "string"},
+            "urgency": {"type": "string"},
+            "certainty": {"type": "string"},
+            "region": {"type": "string"},
+            "area": {"type": "array", "items": {"type": "string"}},
+            "fulfilled": {"type": "array", "items": {
+                "type": "object", "required": ["clause", "party", "at"],
+                "properties": {"agreement": {"type": "string"}, "clause": {"type": "string"},
+                               "party": {"type": "string"},
+                               "at": {"type": "string", "format": "date-time"}}}},
+        },
+    },
+    "CapAlert": {
+        "type": "string",
+        "description": "A CAP 1.2 alert (urn:oasis:names:tc:emergency:cap:1.2), mapped to an "
+                       "incident as interfaces.md says. Status System and Draft are refused.",
+    },
+    "DutyActionInput": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"note": {"type": ["string", "null"],
+                                "description": "why; required to decline or waive"}},
+    },
+    "EvaluationDuty": {
+        "type": "object",
+        "required": ["agreement", "clause", "title", "modality", "party", "role", "action",
+                     "due", "status", "costs", "because"],
+        "additionalProperties": False,
+        "properties": {
+            "agreement": {"type": "string"},
+            "clause": {"type": "string"},
+            "title": {"type": "string"},
+            "modality": {"type": "string", "enum": ["must", "may", "must not"]},
+            "party": {"type": "string"},
+            "role": {"type": ["string", "null"]},
+            "action": {"type": "string"},
+            "due": NULLABLE_TIME,
+            "status": {"type": "string", "enum": ["open", "fulfilled", "breached"]},
+            "costs": {"type": "array", "items": _ref("Cost"),
+                      "description": "[] when the clause says nothing of costs; shares sum "
+                                     "to 1.0"},
+            "because": {"type": "array", "items": {"type": "string"}},
+            "note": {"type": "string"},
+        },
+    },
+    "Evaluation": {
+        "type": "object",
+        "description": "The evaluation result of interfaces.md, byte for byte what `compact "
+                       "evaluate --format json` prints for the same agreements. Duties are "
+                       "sorted by due (null last), then agreement, clause, party.",
+        "required": ["incident", "evaluated_at", "exercise", "duties", "skipped", "warnings"],
+        "additionalProperties": False,
+        "properties": {
+            "incident": {"type": "string"},
+            "evaluated_at": TIME,
+            "exercise": {"type": "boolean"},
+            "duties": {"type": "array", "items": _ref("EvaluationDuty")},
+            "skipped": {"type": "array", "items": {
+                "type": "object", "required": ["agreement", "reason"],
+                "additionalProperties": False,
+                "properties": {"agreement": {"type": "string"}, "reason": {"type": "string"}}}},
+            "warnings": {"type": "array", "items": {
+                "type": "object", "required": ["agreement", "clause", "message"],
+                "additionalProperties": False,
+                "properties": {"agreement": {"type": ["string", "null"]},
+                               "clause": {"type": ["string", "null"]},
+                               "message": {"type": "string"}}}},
+        },
+    },
+}
+
+
+def _error(description: str) -> dict:
+    return {"description": description,
+            "content": {"application/json": {"schema": _ref("Error")}}}
+
+
+def _json(schema: dict, description: str = "OK", headers: dict | None = None) -> dict:
+    out = {"description": description, "content": {"application/json": {"schema": schema}}}
+    if headers:
+        out["headers"] = headers
+    return out
+
+
+def _list_of(key: str, name: str) -> dict:
+    return {"type": "object", "required": [key],
+            "properties": {key: {"type": "array", "items": _ref(name)}}}
+
+
+INCIDENT_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": _ref("IncidentInput")},
+        "application/xml": {"schema": _ref("CapAlert")},
+        "text/xml": {"schema": _ref("CapAlert")},
+        "application/cap+xml": {"schema": _ref("CapAlert")},
+    },
+}
+
+LOCATION = {"Location": {"description": "the incident's address in this API",
+                         "schema": {"type": "string"}}}
+
+COMMON = {"401": {"$ref": "#/components/responses/Unauthorized"}}
+NOT_FOUND = {"404": _error("There is no such object, or the caller may not see it.")}
+BODY_ERRORS = {
+    "400": _error("The body cannot be read (malformed JSON or XML, empty, or of another "
+                  "format than its Content-Type)."),
+    "413": _error("The body is larger than the upload limit."),
+    "415": _error("The Content-Type is not one this operation accepts."),
+    "422": _error("The incident does not fit: `details` lists each problem with its JSON "
+                  "path."),
+}
+
+
+def _path_param(name: str, schema: dict, description: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": schema,
+            "description": description}
+
+
+SLUG = _path_param("slug", {"type": "string"}, "the agreement's id")
+NUMBER = _path_param("number", {"type": "integer", "minimum": 1}, "the revision number")
+KEY = _path_param("key", {"type": "string"},
+                  "the incident's own id (percent-encode characters outside a URL path)")
+
+PATHS: dict = {
+    "/api/openapi.json": {"get": {
+        "operationId": "openapi", "summary": "This description", "tags": ["meta"],
+        "security": [],
+        "responses": {"200": _json({"type": "object"}, "The OpenAPI 3.1 document")}}},
+    "/api/agreements": {"get": {
+        "operationId": "listAgreements", "summary": "The agreements the caller may see",
+        "tags": ["agreements"],
+        "responses": {"200": _json(_list_of("agreements", "Agreement")), **COMMON}}},
+    "/api/agreements/{slug}": {"get": {
+        "operationId": "getAgreement", "summary": "One agreement with its revisions",
+        "tags": ["agreements"], "parameters": [SLUG],
+        "responses": {"200": _json(_ref("AgreementDetail")), **COMMON, **NOT_FOUND}}},
+    "/api/agreements/{slug}/revisions": {"get": {
+        "operationId": "listRevisions", "summary": "The revisions of an agreement the caller "
+                                                   "may see", "tags": ["agreements"],
+        "parameters": [SLUG],
+        "responses": {"200": _json({"type": "object", "required": ["agreement", "revisions"],
+                                    "properties": {"agreement": {"type": "string"},
+                                                   "revisions": {"type": "array",
+                                                                 "items": _ref("Revision")}}}),
+                      **COMMON, **NOT_FOUND}}},
+    "/api/agreements/{slug}/revisions/{number}": {"get": {
+        "operationId": "getRevision", "summary": "One revision: text, diagnostics, signatures",
+        "tags": ["agreements"], "parameters": [SLUG, NUMBER],
+        "responses": {"200": _json(_ref("RevisionDetail")), **COMMON, **NOT_FOUND}}},
+    "/api/agreements/{slug}/revisions/{number}/pdf": {"get": {
+        "operationId": "getRevisionPdf",
+        "summary": "The revision as a PDF (sealed once the agreement is executed)",
+        "tags": ["agreements"], "parameters": [SLUG, NUMBER],
+        "responses": {
+            "200": {"description": "The PDF",
+                    "content": {"application/pdf": {"schema": {"type": "string",
+                                                               "format": "binary"}}}},
+            **COMMON, **NOT_FOUND,
+            "422": _error("The revision has errors, so it has no PDF.")}}},
+    "/api/incidents": {
+        "get": {
+            "operationId": "listIncidents",
+            "summary": "The incidents the caller may see (a partner: those that gave its "
+                       "organisation duties)", "tags": ["incidents"],
+            "responses": {"200": _json(_list_of("incidents", "Incident")), **COMMON}},
+        "post": {
+            "operationId": "recordIncident",
+            "summary": "Record an incident (JSON or a CAP alert) and evaluate it against every "
+                       "executed agreement in force; coordinators and administrators",
+            "tags": ["incidents"], "requestBody": INCIDENT_BODY,
+            "responses": {
+                "201": _json(_ref("Incident"), "Recorded, with its duties", LOCATION),
+                "200": _json(_ref("Incident"), "A CAP Update or Cancel applied to the "
+                                               "incident it references", LOCATION),
+                **COMMON, "403": _error("The caller may not record incidents."),
+                "409": _error("The incident is already recorded."), **BODY_ERRORS}},
+    },
+    "/api/incidents/{key}": {"get": {
+        "operationId": "getIncident",
+        "summary": "One incident with its messages and the duties the caller may see",
+        "tags": ["incidents"], "parameters": [KEY],
+        "responses": {"200": _json(_ref("Incident")), **COMMON, **NOT_FOUND}}},
+    "/api/incidents/{key}/updates": {"post": {
+        "operationId": "updateIncident",
+        "summary": "New facts (JSON with the same id) or a CAP Update/Cancel referencing the "
+                   "incident's alert: re-evaluated; what no longer applies is superseded",
+        "tags": ["incidents"], "parameters": [KEY], "requestBody": INCIDENT_BODY,
+        "responses": {"200": _json(_ref("Incident"), "Updated, with its duties", LOCATION),
+                      **COMMON, "403": _error("The caller may not update incidents."),
+                      **NOT_FOUND, "409": _error("The incident was cancelled."),
+                      **BODY_ERRORS}}},
+    "/api/duties": {"get": {
+        "operationId": "listDuties",
+        "summary": "The duties the caller may see that are not superseded (a partner: its "
+                   "organisation's)", "tags": ["duties"],
+        "parameters": [
+            {"name": "state", "in": "query", "required": False,
+             "description": "only duties in these states (comma-separated; breached includes "
+                            "must duties past due and not done)",
+             "schema": {"type": "string"}},
+            {"name": "party", "in": "query", "required": False,
+             "description": "only these parties' duties (comma-separated party ids)",
+             "schema": {"type": "string"}},
+            {"name": "incident", "in": "query", "required": False,
+             "description": "only these incidents' duties (comma-separated incident ids)",
+             "schema": {"type": "string"}},
+        ],
+        "responses": {"200": _json(_list_of("duties", "Duty")), **COMMON,
+                      "422": _error("An unknown state.")}}},
+    "/api/duties/{id}/{action}": {"post": {
+        "operationId": "changeDuty",
+        "summary": "Acknowledge, fulfil, decline (with a reason) or waive (coordinators and "
+                   "administrators, with a reason) a duty", "tags": ["duties"],
+        "parameters": [
+            _path_param("id", {"type": "integer"}, "the duty's id"),
+            _path_param("action", {"type": "string",
+                                   "enum": ["acknowledge", "fulfil", "decline", "waive"]},
+                        "what to do"),
+        ],
+        "requestBody": {"required": False,
+                        "content": {"application/json": {"schema": _ref("DutyActionInput")}}},
+        "responses": {"200": _json(_ref("Duty"), "The duty after the change"), **COMMON,
+                      "403": _error("The caller may not take this action."), **NOT_FOUND,
+                      "409": _error("The duty's state does not allow this action."),
+                      "422": _error("A reason is missing, or the note is not text."),
+                      "400": BODY_ERRORS["400"], "415": BODY_ERRORS["415"]}}},
+    "/api/evaluate": {"post": {
+        "operationId": "evaluate",
+        "summary": "Evaluate an incident against every executed agreement in force, storing "
+                   "nothing (a partner sees only its organisation's duties)",
+        "tags": ["evaluation"],
+        "parameters": [{"name": "at", "in": "query", "required": False,
+                        "description": "evaluation time, RFC 3339 with an offset (default: "
+                                       "the incident's reported_at)",
+                        "schema": {"type": "string", "format": "date-time"}}],
+        "requestBody": INCIDENT_BODY,
+        "responses": {"200": _json(_ref("Evaluation"), "Exactly `compact evaluate --format "
+                                                       "json`"),
+                      **COMMON, **BODY_ERRORS}}},
+}
+
+DOCUMENT: dict = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Compact API",
+        "version": VERSION,
+        "summary": "Coordination agreements evaluated against incidents: who must act, by when "
+                   "and why.",
+        "description": "Authenticate with an API token from your account page: "
+                       "`Authorization: Bearer <token>`. A token acts as its user, with the "
+                       "same access as in the pages: a partner sees only the published "
+                       "agreements its organisation is party to, its own duties, and the "
+                       "incidents that gave them; anything else answers 404. Errors are JSON "
+                       "`{\"error\": {\"status\", \"title\", \"message\", \"details\"?}}`.",
+    },
+    "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
+    "security": [{"bearer": []}],
+    "tags": [{"name": "agreements"}, {"name": "incidents"}, {"name": "duties"},
+             {"name": "evaluation"}, {"name": "meta"}],
+    "paths": PATHS,
+    "components": {
+        "securitySchemes": {"bearer": {
+            "type": "http", "scheme": "bearer",
+            "description": "An API token created on the account page (cpt_...)."}},
+        "responses": {"Unauthorized": {
+            "description": "No token, or an unknown or revoked one.",
+            "headers": {"WWW-Authenticate": {"schema": {"type": "string", "const": "Bearer"}}},
+            "content": {"application/json": {"schema": _ref("Error")}}}},
+        "schemas": SCHEMAS,
+    },
+}
+
+
+def document() -> dict:
+    """A fresh copy of the description, safe for a caller to change."""
+    return copy.deepcopy(DOCUMENT)
