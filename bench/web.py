@@ -151,8 +151,11 @@ def wrk(url: str, duration: int, connections: int, script: Path | None = None,
     if script:
         args += ["-s", str(script)]
     out = subprocess.run(args + [url], capture_output=True, text=True, check=True).stdout
+    if "Latency Distribution" not in out:
+        sys.exit(f"wrk measured nothing:\n{out}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    percentiles = {p: _ms(v) for p, v in re.findall(r"^\s+(50|75|90|99)%\s+(\S+)$", out, re.M)}
+    percentiles = {p: _ms(v) for p, v in
+                   re.findall(r"^\s+(50|75|90|99)(?:\.\d+)?%\s+(\S+)\s*$", out, re.M)}
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {"requests_per_s": rps, "p50_ms": percentiles["50"], "p99_ms": percentiles["99"],
             "non_2xx": int(non_2xx.group(1)) if non_2xx else 0, "raw": out}

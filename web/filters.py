@@ -49,3 +49,16 @@ def register(app) -> None:
     def roles():
         role = current_user.role if current_user.is_authenticated else None
         return {"role": role}
+
+    @app.context_processor
+    def per_page():
+        # A board renders hundreds of duty forms: build the CSRF token and the action URL
+        # once per page, not once per form.
+        from flask import url_for
+        from flask_wtf.csrf import generate_csrf
+        pattern = url_for("incidents.duty_action", duty_id=987654321, action="ACTION")
+
+        def duty_action_url(duty_id: int, action: str) -> str:
+            return pattern.replace("987654321", str(duty_id)).replace("ACTION", action)
+
+        return {"page_csrf": generate_csrf(), "duty_action_url": duty_action_url}
