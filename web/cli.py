@@ -432,6 +432,9 @@ def serve(host, port, demo):
                 for role, (email, password) in credentials.items():
                     click.echo(f"  {role:<12} {email:<28} password: {password}")
         in_force = warm(session)
+    import gc
+    gc.collect()
+    gc.freeze()  # as web/wsgi.py does: the compiled agreements live as long as the server
     where = app.extensions["compact.engine"].url.render_as_string(hide_password=True)
     click.echo(f"database: {where}; {in_force} agreements in force; seal certificate: "
                f"{seal.cert_path}")

@@ -57,8 +57,13 @@ def register(app) -> None:
         from flask import url_for
         from flask_wtf.csrf import generate_csrf
         pattern = url_for("incidents.duty_action", duty_id=987654321, action="ACTION")
+        page = url_for("incidents.duty", duty_id=987654321)
 
         def duty_action_url(duty_id: int, action: str) -> str:
             return pattern.replace("987654321", str(duty_id)).replace("ACTION", action)
 
-        return {"page_csrf": generate_csrf(), "duty_action_url": duty_action_url}
+        def duty_page_url(duty_id: int) -> str:
+            return page.replace("987654321", str(duty_id))
+
+        return {"page_csrf": generate_csrf(), "duty_action_url": duty_action_url,
+                "duty_page_url": duty_page_url}

@@ -124,6 +124,8 @@ CASES = [
     ("POST", f"/agreements/{DRAFT_ID}/revisions/1/what-if", {}, STAFF),
     ("GET", f"/agreements/{TASK_FORCE_ID}/withdraw", None, {"partner"}),
     ("POST", f"/agreements/{TASK_FORCE_ID}/withdraw", {"reason": "merger"}, {"partner"}),
+    ("GET", "/duties/{own_duty}", None, PARTY),
+    ("GET", "/duties/{other_duty}?fragment=1", None, STAFF),
     ("POST", "/duties/{own_duty}/acknowledge", {}, {"partner", "coordinator", "admin"}),
     ("POST", "/duties/{other_duty}/acknowledge", {}, {"coordinator", "admin"}),
     ("GET", "/incidents", None, EVERYONE),

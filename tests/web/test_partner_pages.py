@@ -205,7 +205,7 @@ def test_my_duties_lists_the_organisations_live_duties_soonest_first(
     assert first.xpath('.//a/@href')[0].startswith(f"/incidents/{ALERT_KEY}#duty-")
     assert first.xpath('.//span[@class="badge state-open"]')
     assert first.xpath('.//time[@class="countdown"]/@datetime') == ["2026-06-19T04:40:00Z"]
-    actions = first.xpath(".//form/@action")
+    actions = first.xpath(".//button/@formaction")
     assert [a.rsplit("/", 1)[1] for a in actions] == ["acknowledge", "fulfil", "decline"]
     no_inline_code(response)
 

@@ -32,8 +32,30 @@
     });
   }
 
+  // "Why": fetch the explanation and history the first time a duty's details are opened.
+  function explainOnDemand() {
+    var panels = document.querySelectorAll("details.why[data-fragment]");
+    Array.prototype.forEach.call(panels, function (details) {
+      details.addEventListener("toggle", function () {
+        if (!details.open || details.getAttribute("data-loaded") === "yes") { return; }
+        details.setAttribute("data-loaded", "yes");
+        var body = details.querySelector(".why-body");
+        fetch(details.getAttribute("data-fragment"), {credentials: "same-origin"})
+          .then(function (response) {
+            if (!response.ok) { throw new Error(String(response.status)); }
+            return response.text();
+          })
+          .then(function (html) { body.innerHTML = html; })
+          .catch(function () {
+            details.setAttribute("data-loaded", "no");  // the link to the duty's page stays
+          });
+      });
+    });
+  }
+
   function start() {
     tick();
+    explainOnDemand();
     window.setInterval(tick, 30000);
   }
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from agreements import clock
 from agreements import compiled as cache
-from agreements.access import (can_see_incident, require_role, visible_duties,
+from agreements.access import (can_see_duty, can_see_incident, require_role, visible_duties,
                                visible_incidents)
 from agreements.cancellation import cancel_incident
 from agreements.duties import TRANSITIONS, change_duty, effective_state, get_duty
@@ -24,9 +24,13 @@ from agreements.errors import Conflict, Invalid, NotFound, OperationError
 from agreements.incidents import (LIVE_STATES, _referenced_incident, check_breaches,
                                   executed_in_force, get_incident, parse_incident,
                                   record_incident, update_incident)
-from agreements.models import Duty, DutyEvent, Organisation
+from agreements.models import Duty, DutyEvent, Organisation, Revision
 from dsl.types import BUILTIN_FIELDS, SCALES, STATUS_VALUES, UNKNOWN, is_list, item_type
+from markupsafe import Markup
+
+from web import fragments
 from web.app import db
+from web.filters import countdown
 from web.views.auth import _safe_next
 
 bp = Blueprint("incidents", __name__)
@@ -323,9 +327,12 @@ def _state_order(duty: Duty):
 def _party_names(session, duties) -> dict[str, str]:
     ids = {d.party_id for d in duties} | {c.get("party") for d in duties for c in d.costs or ()}
     names = {}
-    for duty in duties:  # as the agreement names them, then as the organisation is known here
-        for party, name in duty.revision.parties:
-            names.setdefault(party, name)
+    revisions = {d.revision_id for d in duties}  # hundreds of duties, a few revisions
+    if revisions:  # as the agreements name them, then as the organisations are known here
+        for parties in session.scalars(select(Revision.parties)
+                                       .where(Revision.id.in_(revisions))):
+            for party, name in parties:
+                names.setdefault(party, name)
     if ids:
         for org_id, name in session.execute(select(Organisation.id, Organisation.name)
                                             .where(Organisation.id.in_(ids))):
@@ -355,12 +362,16 @@ def board(key: str):
         raise NotFound(f"there is no incident '{key}'")
     now = clock.utcnow()
     history = request.args.get("history") == "1"
-    every = session.scalars(select(Duty).where(Duty.incident_id == incident.id).options(
-        selectinload(Duty.events).selectinload(DutyEvent.actor),
-        selectinload(Duty.revision))).all()
-    duties = sorted(visible_duties(user, every), key=_state_order)
+    # A board of hundreds of duties reads plain columns; the cards come from the per-worker
+    # cache (web/fragments.py), and explanations and histories are fetched on demand.
+    rows = session.execute(select(*BOARD_COLUMNS).where(Duty.incident_id == incident.id)).all()
+    duties = sorted(visible_duties(user, rows), key=_state_order)
     current = [d for d in duties if d.state != "superseded"]
-    superseded = [d for d in duties if d.state == "superseded"]
+    superseded = []
+    if history:
+        wanted = [d.id for d in duties if d.state == "superseded"]
+        superseded = sorted(session.scalars(select(Duty).where(Duty.id.in_(wanted))).all(),
+                            key=_state_order) if wanted else []
     names = _party_names(session, duties)
     groups: dict[str, list] = {}
     for duty in current:
@@ -372,12 +383,80 @@ def board(key: str):
     for duty in current:
         tally[states[duty.id]] = tally.get(states[duty.id], 0) + 1
     here = request.full_path.rstrip("?")
+    actions = {d.id: allowed_actions(user, d, now) for d in duties}
+    cards = _duty_cards(session, ordered, states, actions, names, now, here)
     return render_template(
         "incidents/board.html", incident=incident, groups=ordered, superseded=superseded,
         history=history, names=names, states=states, tally=tally, now=now, here=here,
-        actions={d.id: allowed_actions(user, d, now) for d in duties},
-        message=incident.latest_message,
+        actions=actions, cards=cards, message=incident.latest_message,
         can_manage=user.role in ("coordinator", "admin") and incident.state == "active")
+
+
+BOARD_COLUMNS = (Duty.id, Duty.party_id, Duty.state, Duty.due, Duty.modality, Duty.exercise,
+                 Duty.agreement_slug, Duty.clause, Duty.costs, Duty.revision_id)
+
+
+def _duty_cards(session, groups, states, actions, names, now, here) -> dict[str, Markup]:
+    """Each party's duty cards as one piece of HTML, from the per-worker card cache; the
+    duties whose card is not cached are loaded whole, in one query, and rendered."""
+    context = _card_context()
+    database = current_app.extensions["compact.engine"].url.render_as_string()
+    keys, clocks = {}, {}
+    for _party, duties in groups:
+        for d in duties:
+            clocks[d.id] = countdown(d.due, now) if d.due else None
+            cost_names = tuple(names.get(c.get("party"), c.get("party")) for c in d.costs or ())
+            # A duty's text never changes, so the database and its id stand for it; the rest
+            # of what its card shows is in the key too, but for the countdown, filled below.
+            keys[d.id] = (database, d.id, states[d.id], d.due is not None and d.due < now,
+                          tuple(actions[d.id]), cost_names, context["patterns"])
+    found = fragments.cached(keys.values())
+    missing = [i for i, key in keys.items() if key not in found]
+    if missing:
+        template = current_app.jinja_env.get_template("incidents/_duty_card.html")
+        helpers = current_app.jinja_env.globals
+        for d in session.scalars(select(Duty).where(Duty.id.in_(missing))):
+            html = template.render({**helpers, **context, "d": d, "state": states[d.id],
+                                    "now": now, "names": names, "allowed": actions[d.id],
+                                    "here": fragments.NEXT_MARK,
+                                    "countdown_mark": fragments.COUNTDOWN_MARK})
+            found[keys[d.id]] = fragments.keep(keys[d.id], html)
+    return {party: Markup(fragments.fill("".join(
+                fragments.assemble(found[keys[d.id]], clocks[d.id]) for d in duties),
+                context["real_csrf"], here))
+            for party, duties in groups}
+
+
+def _card_context() -> dict:
+    from flask_wtf.csrf import generate_csrf
+    pattern = url_for("incidents.duty_action", duty_id=987654321, action="ACTION")
+    page = url_for("incidents.duty", duty_id=987654321)
+    return {"patterns": (pattern, page),
+            "page_csrf": fragments.CSRF_MARK, "csrf_mark": fragments.CSRF_MARK,
+            "next_mark": fragments.NEXT_MARK, "real_csrf": generate_csrf(),
+            "duty_action_url": lambda i, a: pattern.replace("987654321", str(i))
+            .replace("ACTION", a),
+            "duty_page_url": lambda i: page.replace("987654321", str(i))}
+
+
+@bp.route("/duties/<int:duty_id>")
+@login_required
+def duty(duty_id: int):
+    """One duty: why it applies, with the values read then, and everything that happened to it.
+    `?fragment=1` gives just that part, for the board to show when a user opens it."""
+    user = _user()
+    session = db()
+    found = session.get(Duty, duty_id)
+    if found is None or not can_see_duty(user, found):
+        raise NotFound(f"there is no duty {duty_id}")
+    now = clock.utcnow()
+    context = dict(duty=found, now=now, names=_party_names(session, [found]),
+                   state=effective_state(found, now))
+    if request.args.get("fragment") == "1":
+        return render_template("incidents/_duty_detail.html", **context)
+    here = request.full_path.rstrip("?")
+    return render_template("incidents/duty.html", here=here,
+                           actions=allowed_actions(user, found, now), **context)
 
 
 @bp.route("/incidents/<path:key>/update", methods=["GET", "POST"])
