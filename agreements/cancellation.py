@@ -10,7 +10,7 @@ from agreements.access import require_role
 from agreements.audit import operation, record
 from agreements.clock import moment
 from agreements.errors import Conflict, Invalid
-from agreements.incidents import _change_state, get_incident
+from agreements.incidents import cancel_duties, get_incident
 from agreements.models import Incident, User
 
 
@@ -32,15 +32,8 @@ def cancel_incident(session: Session, actor: User, key: str, *, reason: str,
     if incident.state == "cancelled":
         raise Conflict(f"incident '{key}' was already cancelled on "
                        f"{incident.updated_at:%Y-%m-%d %H:%M} UTC")
-    superseded = 0
-    for duty in incident.duties:
-        if duty.state != "superseded":
-            _change_state(session, duty, "superseded", actor, at,
-                          f"the incident was cancelled: {reason}")
-            duty.superseded_at = at
-            superseded += 1
-    incident.state = "cancelled"
-    incident.updated_at = at
+    superseded = cancel_duties(session, incident, actor, at,
+                               f"the incident was cancelled: {reason}")
     record(session, actor, "incident.cancel", incident, at=at, incident=incident.key,
            reason=reason, superseded=superseded, by="hand")
     return incident

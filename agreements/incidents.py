@@ -186,6 +186,20 @@ def sync_duties(session: Session, incident: Incident, message: IncidentMessage,
     return counts, added
 
 
+def cancel_duties(session: Session, incident: Incident, actor: User | None, at: datetime,
+                  note: str) -> int:
+    """Supersede every live duty of a cancelled incident (nothing is deleted); how many."""
+    superseded = 0
+    for duty in incident.duties:
+        if duty.state != "superseded":
+            _change_state(session, duty, "superseded", actor, at, note)
+            duty.superseded_at = at
+            superseded += 1
+    incident.state = "cancelled"
+    incident.updated_at = at
+    return superseded
+
+
 def _escalated_duty(incident: Incident, revision, new: EngineDuty) -> int | None:
     """The breached duty an escalation duty answers (its deadline runs from that breach)."""
     clause = cache.by_hash(revision.content_hash, revision.source,
@@ -249,16 +263,9 @@ def _apply(session: Session, actor: User, incident: Incident | None, parsed: Eng
     if parsed.cancelled:
         if incident is None:
             raise Invalid("this CAP Cancel references no alert recorded here; nothing to cancel")
-        message = _add_message(session, incident, parsed, text, actor, at)
-        superseded = 0
-        for duty in incident.duties:
-            if duty.state != "superseded":
-                _change_state(session, duty, "superseded", actor, at,
-                              f"the alert was cancelled by CAP message {parsed.id}")
-                duty.superseded_at = at
-                superseded += 1
-        incident.state = "cancelled"
-        incident.updated_at = at
+        _add_message(session, incident, parsed, text, actor, at)
+        superseded = cancel_duties(session, incident, actor, at,
+                                   f"the alert was cancelled by CAP message {parsed.id}")
         record(session, actor, "incident.cancel", incident, at=at, incident=incident.key,
                message=parsed.id, superseded=superseded)
         return incident, {"added": 0, "superseded": superseded, "kept": 0}
