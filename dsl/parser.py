@@ -532,8 +532,18 @@ def grammar() -> pp.ParserElement:
     return document
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def parse(text: str, filename: str = "<agreement>") -> ast.Document:
     """Parse agreement text into a Document, or raise CompactError with one syntax diagnostic."""
+    surrogate = _SURROGATE.search(text)
+    if surrogate is not None:  # e.g. "\ud800" in JSON: no UTF-8 file or PDF can hold it
+        raise CompactError(Diagnostic(
+            "error", f"the text holds an invalid character (U+{ord(surrogate.group()):04X}, half "
+                     f"of a UTF-16 pair); remove it", Span.at(text, surrogate.start(),
+                                                             surrogate.start() + 1),
+            filename, _SURROGATE.sub("\ufffd", text)))
     comments, problem = scan_comments(text)
     if problem is not None:
         offset, message = problem

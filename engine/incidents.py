@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 from engine.schema import Violation
@@ -63,11 +64,20 @@ def from_dict(data) -> Incident:
     return Incident(data)
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
 def load_json_incident(text: str) -> Incident:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise IncidentError(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")
+    if _SURROGATE_ESCAPE.search(text):  # a pair is an emoji; half of one is no character at all
+        try:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise IncidentError("not valid JSON text: it escapes half of a UTF-16 surrogate pair "
+                                "(such as \\ud800), which is no character")
     incident = from_dict(data)
     return Incident(incident.data, received=text)
 
