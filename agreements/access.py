@@ -24,14 +24,6 @@ def _article(word: str) -> str:
     return "an" if word[:1] in "aeiou" else "a"
 
 
-def party_ids(agreement: Agreement) -> set[str]:
-    """Every organisation that is or has been asked to be a party, over all revisions."""
-    ids: set[str] = set()
-    for revision in agreement.revisions:
-        ids.update(revision.party_ids)
-    return ids
-
-
 def current_party_ids(agreement: Agreement) -> set[str]:
     """The parties of the revision that matters now: out for signature, else in force, else latest."""
     revision = agreement.published_revision or agreement.executed_revision or agreement.latest_revision

@@ -16,13 +16,8 @@ LIBRARY_CACHE_SIZE = 8
 
 def compiled(revision) -> CompiledAgreement:
     """The revision compiled once; a revision is immutable, so its hash is a safe key."""
-    key = revision.content_hash
-    agreement = _agreements.get(key)
-    if agreement is None:
-        agreement = load(revision.source, f"{revision.agreement.slug}.agreement")
-        with _lock:
-            _agreements[key] = agreement
-    return agreement
+    return by_hash(revision.content_hash, lambda: revision.source,
+                   f"{revision.agreement.slug}.agreement")
 
 
 def by_hash(content_hash: str, source, filename: str) -> CompiledAgreement:

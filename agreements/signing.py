@@ -14,7 +14,7 @@ from agreements.clock import moment
 from agreements.compiled import compiled
 from agreements.drafting import get_agreement
 from agreements.errors import Conflict, Invalid, NotAllowed
-from agreements.models import Agreement, Revision, Signature, User, Withdrawal
+from agreements.models import Revision, Signature, User, Withdrawal
 from engine.deadlines import add_duration
 
 
@@ -122,11 +122,3 @@ def withdraw(session: Session, actor: User, slug: str, *, reason: str = "",
            revision_hash=revision.content_hash, party=party_id,
            effective_at=withdrawal.effective_at, reason=withdrawal.reason)
     return withdrawal
-
-
-def withdrawn_parties(session: Session, agreement: Agreement, at: datetime) -> frozenset[str]:
-    """Parties whose withdrawal has taken effect at `at`."""
-    return frozenset(session.scalars(select(Withdrawal.party_id).where(
-        Withdrawal.agreement_id == agreement.id, Withdrawal.effective_at <= at)).all())
-
-

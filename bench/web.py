@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from http.cookiejar import CookieJar
 from pathlib import Path
 from urllib.parse import urlencode

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from agreements.clock import utcnow
 from agreements.drafting import analyse, create_agreement, publish
 from agreements.incidents import record_incident
-from agreements.models import Agreement, Organisation, User
+from agreements.models import Agreement, Organisation
 from agreements.signing import sign
 from agreements.users import create_user_unchecked
 

@@ -54,16 +54,22 @@ def register(app) -> None:
     def per_page():
         # A board renders hundreds of duty forms: build the CSRF token and the action URL
         # once per page, not once per form.
-        from flask import url_for
         from flask_wtf.csrf import generate_csrf
-        pattern = url_for("incidents.duty_action", duty_id=987654321, action="ACTION")
-        page = url_for("incidents.duty", duty_id=987654321)
+        return {"page_csrf": generate_csrf(), **duty_urls()}
 
-        def duty_action_url(duty_id: int, action: str) -> str:
-            return pattern.replace("987654321", str(duty_id)).replace("ACTION", action)
 
-        def duty_page_url(duty_id: int) -> str:
-            return page.replace("987654321", str(duty_id))
+def duty_urls() -> dict:
+    """The addresses of a duty's page and actions, from one url_for each rather than one per
+    duty; `patterns` says what they were built from."""
+    from flask import url_for
+    pattern = url_for("incidents.duty_action", duty_id=987654321, action="ACTION")
+    page = url_for("incidents.duty", duty_id=987654321)
 
-        return {"page_csrf": generate_csrf(), "duty_action_url": duty_action_url,
-                "duty_page_url": duty_page_url}
+    def duty_action_url(duty_id: int, action: str) -> str:
+        return pattern.replace("987654321", str(duty_id)).replace("ACTION", action)
+
+    def duty_page_url(duty_id: int) -> str:
+        return page.replace("987654321", str(duty_id))
+
+    return {"patterns": (pattern, page), "duty_action_url": duty_action_url,
+            "duty_page_url": duty_page_url}

@@ -16,9 +16,9 @@ from sqlalchemy import select
 from agreements.documents import revision_pdf, seal_identity, verify_document
 from agreements.drafting import create_agreement, publish, save_revision
 from agreements.duties import change_duty
-from agreements.errors import Conflict, Invalid, NotAllowed
+from agreements.errors import Conflict, NotAllowed
 from agreements.incidents import check_breaches, record_incident
-from agreements.models import Agreement, AuditEntry, Duty, Incident
+from agreements.models import Agreement, AuditEntry, Incident
 from agreements.signing import sign, withdraw
 
 from .conftest import LIBRARY, library_text, make_people

@@ -12,7 +12,6 @@ from flask import (Blueprint, abort, current_app, flash, redirect, render_templa
                    url_for)
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from agreements import clock
 from agreements import compiled as cache
@@ -24,13 +23,13 @@ from agreements.errors import Conflict, Invalid, NotFound, OperationError
 from agreements.incidents import (LIVE_STATES, _referenced_incident, check_breaches,
                                   executed_in_force, get_incident, parse_incident,
                                   record_incident, update_incident)
-from agreements.models import Duty, DutyEvent, Organisation, Revision
+from agreements.models import Duty, Organisation, Revision
 from dsl.types import BUILTIN_FIELDS, SCALES, STATUS_VALUES, UNKNOWN, is_list, item_type
 from markupsafe import Markup
 
 from web import fragments
 from web.app import db
-from web.filters import countdown
+from web.filters import countdown, duty_urls
 from web.views.auth import _safe_next
 
 bp = Blueprint("incidents", __name__)
@@ -429,14 +428,8 @@ def _duty_cards(session, groups, states, actions, names, now, here) -> dict[str,
 
 def _card_context() -> dict:
     from flask_wtf.csrf import generate_csrf
-    pattern = url_for("incidents.duty_action", duty_id=987654321, action="ACTION")
-    page = url_for("incidents.duty", duty_id=987654321)
-    return {"patterns": (pattern, page),
-            "page_csrf": fragments.CSRF_MARK, "csrf_mark": fragments.CSRF_MARK,
-            "next_mark": fragments.NEXT_MARK, "real_csrf": generate_csrf(),
-            "duty_action_url": lambda i, a: pattern.replace("987654321", str(i))
-            .replace("ACTION", a),
-            "duty_page_url": lambda i: page.replace("987654321", str(i))}
+    return {**duty_urls(), "page_csrf": fragments.CSRF_MARK, "csrf_mark": fragments.CSRF_MARK,
+            "next_mark": fragments.NEXT_MARK, "real_csrf": generate_csrf()}
 
 
 @bp.route("/duties/<int:duty_id>")
