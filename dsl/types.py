@@ -14,6 +14,7 @@ SCALE_RANK = {scale: {v: i for i, v in enumerate(values)} for scale, values in S
 UNKNOWN = "unknown"
 
 STATUS_VALUES = ("actual", "exercise", "test")
+SIGNATURE_VALUES = ("valid", "invalid", "absent")
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,31 @@ BUILTIN_FIELDS: dict[str, FieldInfo] = {
         FieldInfo("fulfilled", "list of fulfilment"),
         # A CAP alert's whole content, for conditions that need more than the mapping gives.
         FieldInfo("cap", "any"),
+        # v2: what a CAP alert says beyond the v1 mapping (interfaces.md, "CAP alerts as the
+        # world sends them"); a JSON incident may give them too.
+        FieldInfo("onset", "time"),
+        FieldInfo("effective", "time"),
+        FieldInfo("expires", "time"),
+        FieldInfo("regions", "list of text"),
+        FieldInfo("geometry", "any"),
+        FieldInfo("event_codes", "list of text"),
+        FieldInfo("parameters", "list of text"),
+        FieldInfo("categories", "list of text"),
+        FieldInfo("response_types", "list of text"),
+        FieldInfo("headline", "text"),
+        FieldInfo("description", "text"),
+        FieldInfo("instruction", "text"),
+        FieldInfo("sender", "text"),
+        FieldInfo("sender_name", "text"),
+        FieldInfo("info", "any"),
+        FieldInfo("signature", "text", one_of=SIGNATURE_VALUES),
     )
 }
+
+
+# Built-in fields whose values are fixed by the language (their schema is an enum), unlike a
+# declared field's `one of`, which is a warning only.
+ENUM_FIELDS = {"status": STATUS_VALUES, "signature": SIGNATURE_VALUES}
 
 
 def is_list(type_name: str) -> bool:

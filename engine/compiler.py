@@ -15,6 +15,7 @@ from dsl.errors import CompactError, Diagnostic
 from dsl.formatter import format_document
 from dsl.parser import parse
 from engine import conditions as C
+from dsl.types import ENUM_FIELDS
 from engine.schema import BUILTIN_KEYS, incident_schema, schema_key
 
 
@@ -211,7 +212,7 @@ def compile_document(doc: ast.Document, symbols: Symbols, warnings=()) -> Compil
     declared = {name: schema_key(schema["properties"][name]) for name, info in fields.items()
                 if schema_key(schema["properties"][name]) != BUILTIN_KEYS.get(name)}
     one_of = {name: info.one_of for name, info in fields.items()
-              if info.one_of is not None and name != "status"}
+              if info.one_of is not None and name not in ENUM_FIELDS}
     effective = header["effective"].value
     start, until = effective if isinstance(effective, tuple) else (effective, None)
     notice = header.get("withdrawal_notice")

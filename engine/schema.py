@@ -10,7 +10,7 @@ from functools import lru_cache
 import jsonschema
 
 from dsl.parser import TIME_RE
-from dsl.types import BUILTIN_FIELDS, SCALES, UNKNOWN, FieldInfo, is_list, item_type
+from dsl.types import BUILTIN_FIELDS, ENUM_FIELDS, SCALES, UNKNOWN, FieldInfo, is_list, item_type
 
 _TIME = re.compile(TIME_RE + r"\Z")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
@@ -60,8 +60,8 @@ def type_schema(type_name: str) -> dict:
 
 def field_schema(info: FieldInfo) -> dict:
     schema = type_schema(info.type)
-    if info.name == "status":
-        schema = {"type": "string", "enum": list(info.one_of)}
+    if info.name in ENUM_FIELDS:
+        schema = {"type": "string", "enum": list(info.one_of or ENUM_FIELDS[info.name])}
     return schema
 
 
