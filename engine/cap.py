@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-from engine.incidents import Incident, IncidentError
+from engine.incident_types import Incident, IncidentError
 
 CAP_NAMESPACES = ("urn:oasis:names:tc:emergency:cap:1.2", "urn:oasis:names:tc:emergency:cap:1.1")
 # Elements CAP allows more than once are always lists in the `cap` object, so that a
