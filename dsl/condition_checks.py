@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from dsl import ast
+from dsl.cap_shape import path_problem
 from dsl.contradictions import ORDERING
 from dsl.types import SCALE_RANK, SCALES, UNKNOWN, is_list, item_type, literal_type
 
@@ -74,9 +75,19 @@ class ConditionChecks:
                                   "declare it under 'fields'")
             return None
         if len(path.names) > 1:
+            if is_list(info.type):
+                first = " or read incident.region (the first)" if name == "regions" else ""
+                self.error(path.span, f"{path} steps through incident.{name}, which is "
+                                      f"{article(info.type)}; test the whole list (with contains, "
+                                      f"in, intersects or is given){first}")
+                return None
             if info.type != "any":
                 self.error(path.span, f"incident.{name} is {article(info.type)}; it has no "
                                       f"part '{path.names[1]}'")
+                return None
+            problem = path_problem(path)
+            if problem is not None:
+                self.error(path.span, problem)
                 return None
             return "any"
         return info.type
