@@ -108,6 +108,7 @@ class CompiledAgreement:
     schema: MappingProxyType
     field_schemas: MappingProxyType  # name -> schema key, for fields this agreement declares
     one_of: MappingProxyType  # name -> tuple of allowed values
+    party_fields: tuple[str, ...]  # fields of type party or list of party
     examples: tuple[Example, ...]
     content_hash: str  # SHA-256 of the canonical (formatted) source
     canonical_source: str
@@ -237,6 +238,8 @@ def compile_document(doc: ast.Document, symbols: Symbols, warnings=()) -> Compil
         schema=MappingProxyType(schema),
         field_schemas=MappingProxyType(declared),
         one_of=MappingProxyType(one_of),
+        party_fields=tuple(name for name, info in fields.items()
+                           if info.type in ("party", "list of party")),
         examples=tuple(_example(e) for e in symbols.examples),
         content_hash=content_hash(canonical),
         canonical_source=canonical,

@@ -6,15 +6,14 @@
 
 from __future__ import annotations
 
-import heapq
 import json
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import date, datetime
 from typing import Iterable
 
 from dsl.parser import parse_time
 from dsl.types import BUILTIN_FIELDS
+from engine import advice
 from engine import conditions as C
 from engine.compiler import Clause, CompiledAgreement
 from engine.deadlines import add_duration, utc_text
@@ -65,9 +64,15 @@ class Warning_:
     agreement: str | None
     clause: str | None
     message: str
+    field: str | None = None  # a value outside every `one of`: the field and the value
+    value: object = None
 
     def as_dict(self) -> dict:
-        return {"agreement": self.agreement, "clause": self.clause, "message": self.message}
+        out = {"agreement": self.agreement, "clause": self.clause, "message": self.message}
+        if self.field is not None:
+            out["field"] = self.field
+            out["value"] = self.value
+        return out
 
 
 @dataclass(frozen=True)
@@ -289,22 +294,41 @@ def skip_reason(agreement: CompiledAgreement, day: date) -> str | None:
     return None
 
 
-@lru_cache(maxsize=4096)
-def _listed(values: tuple) -> str:
-    return ", ".join(C.show(v, None) for v in values)
-
-
-def one_of_warnings(agreement: CompiledAgreement, data: dict) -> list[Warning_]:
+def one_of_warnings(runs) -> list[Warning_]:
+    """A warning per field and value that no agreement evaluated lists in its `one of` for
+    that field (language.md, Validation), with a suggestion where a listed value is close.
+    `runs` are the (agreement, incident data it reads) pairs evaluated."""
+    listed: dict[str, set] = {}
+    seen: dict[str, dict] = {}
+    for ag, data in runs:
+        for name, allowed in ag.one_of.items():
+            listed.setdefault(name, set()).update(advice.value_key(v) for v in allowed)
+            if data.get(name) is not None:
+                for value in advice.field_values(data[name]):
+                    seen.setdefault(name, {}).setdefault(advice.value_key(value), value)
     out = []
-    for name, allowed in agreement.one_of.items():
-        if name not in data or data[name] is None:
-            continue
-        values = data[name] if isinstance(data[name], list) else [data[name]]
-        for value in values:
-            if not any(C.same(value, a) for a in allowed):
-                out.append(Warning_(agreement.id, None,
-                                    f"incident.{name} is {C.show(value, None)}, which is not one "
-                                    f"of {_listed(allowed)}"))
+    for name, values in seen.items():
+        candidates = [key[1] for key in listed[name] if key[0] == "s"]
+        for key, value in values.items():
+            if key not in listed[name]:
+                out.append(Warning_(None, None, advice.one_of_message(
+                    name, value, advice.closest(value, candidates)), name, value))
+    return out
+
+
+def party_violations(runs, known: frozenset) -> set[Violation]:
+    """A field of type party must name an organisation known to the evaluation
+    (interfaces.md): any other id is an input error, with a suggestion where one is close."""
+    out = set()
+    for ag, data in runs:
+        for name in ag.party_fields:
+            value = data.get(name)
+            items = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
+            for index, item in items:
+                if isinstance(item, str) and item not in known:
+                    path = f"$.{name}" + (f"[{index}]" if index is not None else "")
+                    out.add(Violation(path, advice.unknown_party_message(
+                        item, advice.closest(item, known)), name, None))
     return out
 
 
@@ -333,17 +357,10 @@ def warning_key(w: Warning_) -> tuple:
 
 
 def finish(incident: Incident, at: datetime, duties, skipped, warnings, examined=0,
-           total=0, sorted_warnings=()) -> Evaluation:
-    """The result, in its deterministic order. `sorted_warnings` are runs of warnings already
-    in order and distinct from the rest (the index keeps them so), merged rather than sorted."""
+           total=0) -> Evaluation:
+    """The result, in its deterministic order."""
     status = incident.data.get("status", "actual")
-    runs = [run for run in sorted_warnings if run]
-    if warnings:
-        runs.append(sorted(set(warnings), key=warning_key))
-    if len(runs) == 1:
-        ordered = tuple(runs[0])
-    else:
-        ordered = tuple(heapq.merge(*runs, key=warning_key))
+    ordered = tuple(sorted(set(warnings), key=warning_key))
     return Evaluation(
         incident=incident.id,
         evaluated_at=at,
@@ -376,14 +393,23 @@ def _sent(incident: Incident) -> datetime:
 
 # ---------------------------------------------------------------- the linear reference
 
+def known_parties(agreements: Iterable[CompiledAgreement]) -> frozenset:
+    """The organisations an evaluation knows without a record: every agreement's parties."""
+    return frozenset(p.id for ag in agreements for p in ag.parties)
+
+
 def evaluate(incident, agreements: Iterable[CompiledAgreement], at: datetime | None = None,
-             excluded: dict[str, frozenset] | None = None) -> Evaluation:
-    """Evaluate every clause of every agreement: the reference the index is tested against."""
+             excluded: dict[str, frozenset] | None = None,
+             known: frozenset | None = None) -> Evaluation:
+    """Evaluate every clause of every agreement: the reference the index is tested against.
+    `known` are the organisations a party field may name (default: the agreements' parties)."""
     incident = as_incident(incident)
     if incident.cancelled:
         return cancelled(incident, at)
     violations = check_builtins(incident)
     agreements = list(agreements)
+    if known is None:
+        known = known_parties(agreements)
     moment = at or reported_at(incident.data)
     runs, skipped, warnings = [], [], []
     for ag in agreements:
@@ -395,12 +421,14 @@ def evaluate(incident, agreements: Iterable[CompiledAgreement], at: datetime | N
             continue
         violations.update(validate_document(data, dict(ag.schema), ag.id, BUILTIN_KEYS))
         runs.append((ag, data))
+    if not violations:
+        violations.update(party_violations(runs, known))
     if violations:
         raise_violations(violations)
     duties = []
     total = 0
+    warnings.extend(one_of_warnings(runs))
     for ag, data in runs:
-        warnings.extend(one_of_warnings(ag, data))
         run = AgreementRun(ag, data, moment, (excluded or {}).get(ag.id, frozenset()))
         for clause in ag.clauses:
             run.duties(clause)

@@ -18,23 +18,13 @@ from dsl.errors import CompactError
 from dsl.types import SCALE_RANK, SCALES
 from engine import conditions as C
 from engine.compiler import CompiledAgreement
+from engine import advice
 from engine.evaluator import (AgreementRun, Evaluation, as_incident, cancelled, check_builtins,
-                              evaluate, finish, one_of_warnings, raise_violations, reported_at,
-                              skip_reason, warning_key, Warning_, _listed)
+                              evaluate, finish, known_parties, raise_violations, reported_at,
+                              skip_reason, Warning_)
 from engine.schema import Violation, validate_value
 
 ALWAYS = None  # a guard that cannot narrow anything
-
-
-def _key_value(value):
-    """An incident or literal value as an index key: yes/no never equals 1/0."""
-    if isinstance(value, bool):
-        return ("b", value)
-    if isinstance(value, (int, float)):
-        return ("n", value)
-    if isinstance(value, str):
-        return ("s", value)
-    return None
 
 
 # A guard is a set of alternatives, one of which holds whenever the condition holds. An
@@ -124,7 +114,7 @@ def _comparison_guard(cond: C.Comparison):
         return ALWAYS
     field, value = left.field, right.value
     if left.type.startswith("list"):
-        key = _key_value(value)
+        key = advice.value_key(value)
         if op != "contains" or key is None:
             return ALWAYS
         return frozenset({(("has", field, key),)})
@@ -132,7 +122,7 @@ def _comparison_guard(cond: C.Comparison):
         values = value if op == "in" else [value]
         if not isinstance(values, list):
             return ALWAYS
-        keys = [_key_value(v) for v in values]
+        keys = [advice.value_key(v) for v in values]
         if any(k is None for k in keys):
             return ALWAYS
         return frozenset((("eq", field, k),) for k in keys)
@@ -211,12 +201,19 @@ class Library:
                 one_of[field].append(ag)
         self._declared = {f: dict(v) for f, v in declared.items()}
         self._one_of = dict(one_of)
-        # Per field, in agreement-id order: (agreement, typed allowed values, the message's tail).
-        self._one_of_table = {
-            field: tuple((ag.id, frozenset(_key_value(v) for v in ag.one_of[field]),
-                          _listed(ag.one_of[field]))
-                         for ag in sorted(ags, key=lambda a: a.id))
-            for field, ags in self._one_of.items()}
+        # Per field: value key -> the agreements that list it, and the agreements narrowing it.
+        listing = defaultdict(lambda: defaultdict(list))
+        for field, ags in self._one_of.items():
+            for ag in ags:
+                for value in ag.one_of[field]:
+                    listing[field][advice.value_key(value)].append(ag.id)
+        self._listing = {f: dict(v) for f, v in listing.items()}
+        self._narrowing = {f: frozenset(a.id for a in ags) for f, ags in self._one_of.items()}
+        self.known = known_parties(self.agreements)
+        self._party_fields = defaultdict(list)
+        for ag in self.agreements:
+            for field in ag.party_fields:
+                self._party_fields[field].append(ag.id)
         self._one_of_cache: dict = {}
         self._skipped_cache: dict = {}
         # Effective periods, for the skipped list without a pass over every agreement.
@@ -242,11 +239,11 @@ class Library:
             if value is None:
                 continue
             atoms.append(("given", field))
-            key = _key_value(value)
+            key = advice.value_key(value)
             if key is not None:
                 atoms.append(("eq", field, key))
             elif isinstance(value, list):
-                members = {_key_value(item) for item in value}
+                members = {advice.value_key(item) for item in value}
                 atoms.extend(("has", field, k) for k in members if k is not None)
             if isinstance(value, str):
                 for ranks, cumulative in self._scale.get(field, ()):
@@ -300,14 +297,17 @@ class Library:
 
     # ------------------------------------------------------------ evaluation
     def evaluate(self, incident, at: datetime | None = None,
-                 excluded: dict[str, frozenset] | None = None) -> Evaluation:
-        """The same answer as the linear `evaluate`, examining only candidate clauses."""
+                 excluded: dict[str, frozenset] | None = None,
+                 known: frozenset | None = None) -> Evaluation:
+        """The same answer as the linear `evaluate`, examining only candidate clauses.
+        `known` are the organisations a party field may name (default: the agreements')."""
         incident = as_incident(incident)
         if incident.cancelled:
             return cancelled(incident, at)
+        known = self.known if known is None else known
         if len(incident.all_variants()) > 1 and len(self._languages) > 1:
             # Agreements in different languages read different mappings of one CAP alert.
-            return evaluate(incident, self.agreements, at, excluded)
+            return evaluate(incident, self.agreements, at, excluded, known)
         violations = check_builtins(incident)
         data = incident.for_language(next(iter(self._languages), None))
         moment = at or reported_at(incident.data)
@@ -322,16 +322,15 @@ class Library:
                         if ag.id not in skipped_ids:
                             violations.update(Violation(v.path, v.message, v.field, ag.id)
                                               for v in found)
+        if not violations:
+            violations.update(self._party_violations(data, skipped_ids, known))
         if violations:
             raise_violations(violations)
 
-        warnings, presorted = [], []
+        warnings = []
         for field, value in data.items():
-            if field in self._one_of:
-                found = self._one_of_warnings(field, value)
-                if skipped_ids:
-                    found = tuple(w for w in found if w.agreement not in skipped_ids)
-                presorted.append(found)
+            if field in self._narrowing and value is not None:
+                warnings.extend(self._one_of_warnings(field, value, skipped_ids))
 
         by_agreement = defaultdict(list)
         for a_index, c_index in self.candidates(data):
@@ -348,32 +347,52 @@ class Library:
             examined += len(clause_indexes)
             duties.extend(run.all_duties())
             warnings.extend(run.warnings)
-        return finish(incident, moment, duties, skipped, warnings, examined, self.total_clauses,
-                      presorted)
+        return finish(incident, moment, duties, skipped, warnings, examined, self.total_clauses)
 
-    def _one_of_warnings(self, field: str, value) -> tuple:
-        """Warnings of every agreement whose `one of` excludes this value: a pure function of
-        the library and the value, so it is worked out once per value and kept."""
-        key = (field, json.dumps(value, sort_keys=True))
+    def _party_violations(self, data: dict, skipped_ids: frozenset, known: frozenset) -> set:
+        out = set()
+        for field, owners in self._party_fields.items():
+            value = data.get(field)
+            if value is None or not any(a not in skipped_ids for a in owners):
+                continue
+            items = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
+            for index, item in items:
+                if isinstance(item, str) and item not in known:
+                    path = f"$.{field}" + (f"[{index}]" if index is not None else "")
+                    out.add(Violation(path, advice.unknown_party_message(
+                        item, advice.closest(item, known)), field, None))
+        return out
+
+    def _one_of_warnings(self, field: str, value, skipped_ids: frozenset) -> list:
+        """The linear evaluator's `one_of_warnings` for one field, from the per-field table:
+        a pure function of the library, the value and the agreements in effect, kept."""
+        key = (field, json.dumps(value, sort_keys=True), skipped_ids)
         found = self._one_of_cache.get(key)
-        if found is None:
-            typed = _key_value(value)
-            if typed is None:  # a list or an object: the general path
-                found = tuple(sorted((w for ag in self._one_of[field]
-                                      for w in one_of_warnings(ag, {field: value})),
-                                     key=warning_key))
-            else:
-                # The same message as one_of_warnings, without its general machinery.
-                head = f"incident.{field} is {C.show(value, None)}, which is not one of "
-                found = tuple(Warning_(ag_id, None, head + listed)
-                              for ag_id, allowed, listed in self._one_of_table[field]
-                              if typed not in allowed)
-            if len(self._one_of_cache) < 10_000:
-                self._one_of_cache[key] = found
+        if found is not None:
+            return found
+        found = []
+        if any(a not in skipped_ids for a in self._narrowing[field]):
+            listing = self._listing[field]
+
+            def listed(k) -> bool:
+                return any(a not in skipped_ids for a in listing.get(k, ()))
+
+            seen = {}
+            for item in advice.field_values(value):
+                seen.setdefault(advice.value_key(item), item)
+            for k, item in seen.items():
+                if not listed(k):
+                    candidates = [c[1] for c in listing if c[0] == "s" and listed(c)]
+                    found.append(Warning_(None, None, advice.one_of_message(
+                        field, item, advice.closest(item, candidates)), field, item))
+        if len(self._one_of_cache) < 10_000:
+            self._one_of_cache[key] = found
         return found
 
     def evaluate_linear(self, incident, at: datetime | None = None,
-                        excluded: dict[str, frozenset] | None = None) -> Evaluation:
-        return evaluate(incident, self.agreements, at, excluded)
+                        excluded: dict[str, frozenset] | None = None,
+                        known: frozenset | None = None) -> Evaluation:
+        return evaluate(incident, self.agreements, at, excluded,
+                        self.known if known is None else known)
 
 

@@ -381,10 +381,50 @@ def test_value_outside_one_of_warns_and_is_evaluated_as_written():
                                ("other", "state", "must", None, "open")]
     assert duty(result, "other", "state")["because"] == [
         'incident.type not in ["flood", "wildfire"] (was "tornado")']
-    [warning] = result["warnings"]
-    assert warning["agreement"] == "t"
-    assert warning["clause"] is None
-    assert '"tornado"' in warning["message"]
+    assert result["warnings"] == [{
+        "agreement": None, "clause": None, "field": "type", "value": "tornado",
+        "message": "type 'tornado' is not one of the values any agreement lists"}]
+
+
+def test_value_outside_one_of_that_is_close_to_a_listed_value_suggests_it():
+    result = run(agreement(ONE_OF), incident(type="Flood "))
+    assert result["warnings"] == [{
+        "agreement": None, "clause": None, "field": "type", "value": "Flood ",
+        "message": "type 'Flood ' is not one of the values any agreement lists "
+                   "(did you mean 'flood'?)"}]
+    typo = run(agreement(ONE_OF), incident(type="wildfre"))
+    assert typo["warnings"][0]["message"] == (
+        "type 'wildfre' is not one of the values any agreement lists (did you mean 'wildfire'?)")
+
+
+def test_one_warning_per_field_and_value_however_many_agreements_narrow_it():
+    many = [agreement(ONE_OF, id=f"t{i}") for i in range(5)]
+    result = run(many, incident(type="Flood "))
+    assert [w["message"] for w in result["warnings"]] == [
+        "type 'Flood ' is not one of the values any agreement lists (did you mean 'flood'?)"]
+
+
+QUAKES = '''
+fields
+  type text one of "earthquake"
+
+clause quake "Quake"
+  when incident.type == "earthquake"
+  state must "assess"
+'''
+
+
+def test_value_listed_by_one_agreement_gives_no_warning_for_the_others():
+    other = agreement(QUAKES, id="quakes")
+    result = run([agreement(ONE_OF), other], incident(type="earthquake"))
+    assert result["warnings"] == []
+
+
+def test_agreement_not_in_effect_does_not_list_values():
+    old = agreement(QUAKES, id="old", effective="2020-01-01 until 2020-12-31")
+    result = run([agreement(ONE_OF), old], incident(type="earthquake"))
+    assert [w["message"] for w in result["warnings"]] == [
+        "type 'earthquake' is not one of the values any agreement lists"]
 
 
 def test_value_inside_one_of_gives_no_warning():
@@ -399,8 +439,59 @@ def test_value_outside_one_of_is_not_an_input_error_in_the_language_example():
     assert summary(result) == [("notify", "lakeside", "must", "2026-03-14T08:30:00Z", "open")]
     assert duty(result, "notify", "lakeside")["because"] == [
         "mass_displacement: incident.displaced >= 500 (was 600)"]
-    assert [w["agreement"] for w in result["warnings"]] == [LAKESIDE_ID]
-    assert '"earthquake"' in result["warnings"][0]["message"]
+    assert result["warnings"] == [{
+        "agreement": None, "clause": None, "field": "type", "value": "earthquake",
+        "message": "type 'earthquake' is not one of the values any agreement lists"}]
+
+
+# ================================================================ party fields
+
+def test_party_field_naming_no_known_organisation_is_an_input_error_with_a_suggestion():
+    parties = PARTIES.replace("party lakeside ", "party lakeside_county ")
+    ag = agreement('''
+        fields
+          requested_by party
+        role requesting is incident.requested_by
+        clause answer "Answer"
+          when incident.requested_by is given
+          requesting must "answer"
+        ''', parties=parties)
+    messages = rejected(ag, incident(requested_by="lakeside"))
+    assert messages == ["$.requested_by: 'lakeside' is not a known party "
+                        "(did you mean 'lakeside_county'?)"]
+    assert rejected(ag, incident(requested_by="nobody_here")) == [
+        "$.requested_by: 'nobody_here' is not a known party"]
+    assert summary(run(ag, incident(requested_by="lakeside_county"))) == [
+        ("answer", "lakeside_county", "must", None, "open")]
+
+
+def test_party_field_may_name_a_party_of_another_agreement_evaluated():
+    ag = agreement('''
+        fields
+          requested_by party
+        role requesting is incident.requested_by
+        clause answer "Answer"
+          when incident.requested_by is given
+          requesting must "answer"
+        ''')
+    other = agreement("", id="other", parties='party harmon "Harmon County"\n')
+    result = run([ag, other], incident(requested_by="harmon"))
+    assert result["duties"] == []
+    assert result["warnings"] == [{"agreement": "t", "clause": "answer",
+                                   "message": "role requesting names no party"}]
+
+
+def test_list_of_party_field_checks_each_item():
+    ag = agreement('''
+        fields
+          helpers list of party
+        role helping is incident.helpers
+        clause help "Help"
+          when incident.helpers is given
+          helping must "help"
+        ''')
+    assert rejected(ag, incident(helpers=["riverbend", "statte"])) == [
+        "$.helpers[1]: 'statte' is not a known party (did you mean 'state'?)"]
 
 
 # ================================================================ scales
@@ -963,8 +1054,10 @@ def test_each_party_of_a_role_gets_one_duty():
 
 
 def test_party_field_naming_an_organisation_outside_the_agreement_names_no_party():
-    result = run(agreement(ROLES), incident(requested_by="harmon", region="Riverbend",
-                                            area=["FIPS:039001"]))
+    # Harmon is known to the evaluation (a party of another agreement), not a party of `t`.
+    other = agreement("", id="other", parties='party harmon "Harmon County"\n')
+    result = run([agreement(ROLES), other], incident(requested_by="harmon", region="Riverbend",
+                                                     area=["FIPS:039001"]))
     assert parties_of(result, "c_field") == []
     assert {"agreement": "t", "clause": "c_field",
             "message": "role requesting names no party"} in result["warnings"]
