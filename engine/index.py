@@ -389,6 +389,14 @@ class Library:
             self._one_of_cache[key] = found
         return found
 
+    def why_not(self, incident, agreement: str, clause: str | None = None,
+                party: str | None = None, at: datetime | None = None,
+                excluded: dict[str, frozenset] | None = None) -> list:
+        """Why a clause (or every clause of an agreement) gave no duty, or no duty to a party:
+        `engine.whynot.why_not` over this library."""
+        from engine.whynot import why_not
+        return why_not(self.agreements, incident, agreement, clause, party, at, excluded)
+
     def evaluate_linear(self, incident, at: datetime | None = None,
                         excluded: dict[str, frozenset] | None = None,
                         known: frozenset | None = None) -> Evaluation:
