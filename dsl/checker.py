@@ -9,6 +9,7 @@ from dsl.errors import Diagnostic, Span
 from dsl.example_checks import ExampleChecks, json_error_span  # noqa: F401 (re-exported)
 from dsl.lexical import suggest
 from dsl.symbols import Symbols, value_type  # noqa: F401 (re-exported)
+from dsl.textcheck import text_disagreements
 from dsl.types import BUILTIN_FIELDS, FieldInfo, is_list, item_type
 
 
@@ -318,6 +319,9 @@ class Checker(ConditionChecks, ExampleChecks):
             self.check_statement(seen["statement"].value)
         if "costs" in seen:
             self.check_costs(seen["costs"].value)
+        if "text" in seen:
+            for message in text_disagreements(clause):
+                self.warning(seen["text"].value.span, message)
 
     def check_subject(self, name: ast.Name) -> None:
         s = self.symbols
