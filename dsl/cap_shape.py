@@ -1,4 +1,4 @@
-"""The shape of a CAP alert as the fields `cap` and `info` hold it, and what is wrong with a path into it."""
+"""The shape of a CAP alert as `incident.cap` and `incident.info` hold it; paths that misread it."""
 
 from __future__ import annotations
 
@@ -52,8 +52,8 @@ ALERT = Element("alert", False, _elements(
 # `incident.info` is the one <info> block an agreement reads, not the list of them.
 ONE_INFO = replace(INFO, repeats=False)
 
-# The built-in fields that give what an info-relative path reads, without stepping through a
-# list: (info path prefix, fields, what they hold). The longest prefix wins.
+# The built-in fields that give what a path inside one <info> block reads without stepping
+# through a list, by the path's first names; the two-name entries win over the one-name ones.
 BUILT_IN_FOR = {
     ("event",): ("incident.type",),
     ("severity",): ("incident.severity",),

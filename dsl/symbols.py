@@ -1,4 +1,4 @@
-"""The names an agreement defines, shared by the checker and the compiler, and a party value's type."""
+"""The names an agreement defines, shared by the checker and the compiler."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reading durations and percentages in a clause's legal text, and where they disagree with its logic."""
+"""Durations and percentages in a clause's legal text, and where they disagree with its logic."""
 
 from __future__ import annotations
 
@@ -77,6 +77,11 @@ def _below_hundred(words: list[str]) -> int | None:
     return None
 
 
+def _quote(text: str, start: int, end: int) -> str:
+    """The words as written, on one line (a long text breaks lines anywhere)."""
+    return " ".join(text[start:end].split())
+
+
 def _tokens(text: str) -> list[tuple[str, int, int]]:
     return [(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(text)]
 
@@ -102,7 +107,7 @@ def _words_before(tokens, end: int) -> tuple[int, int | None]:
 
 
 def _amount_before(tokens, end: int) -> tuple[int, float | None]:
-    """The amount written just before tokens[end]: `six (6)`, `6`, `six`, `a` (first index, value)."""
+    """The amount just before tokens[end]: `six (6)`, `6`, `six`, `a` as (first index, value)."""
     at = end
     if at > 0 and tokens[at - 1][0] == "-":
         at -= 1  # "24-hour", "six-month"
@@ -143,7 +148,7 @@ def durations(text: str) -> list[Stated]:
         if unit == "hour" and words and len(words[0]) == 4 and words[0].isdigit() \
                 and int(words[0][2:]) < 60 and first == before - 1:
             continue  # "1400 hours" is a time of day
-        found.append(Stated(text[tokens[first][1]:end], amount, unit))
+        found.append(Stated(_quote(text, tokens[first][1], end), amount, unit))
     return found
 
 
@@ -161,7 +166,7 @@ def percentages(text: str) -> list[Stated]:
             last = index + 1
         elif token == "%" and index > 0 and _figure(tokens[index - 1][0]) is not None:
             start = index - 1
-            found.append(Stated(text[tokens[start][1]:tokens[index][2]],
+            found.append(Stated(_quote(text, tokens[start][1], tokens[index][2]),
                                 _figure(tokens[start][0]), "percent"))
             index += 1
             continue
@@ -176,12 +181,12 @@ def percentages(text: str) -> list[Stated]:
                 and tokens[last + 4][0] == ")":
             amount, end = _figure(tokens[last + 2][0]), last + 4
         if amount is not None:
-            found.append(Stated(text[tokens[first][1]:tokens[end][2]], amount, "percent"))
+            found.append(Stated(_quote(text, tokens[first][1], tokens[end][2]), amount, "percent"))
         index = end + 1
     return found
 
 
-def _measure(amount: float, unit: str) -> tuple[str, float]:
+def measure(amount: float, unit: str) -> tuple[str, float]:
     """A duration as something comparable: minutes, business days or months."""
     if unit in IN_MINUTES:
         return "minutes", amount * IN_MINUTES[unit]
@@ -226,8 +231,8 @@ def text_disagreements(clause: ast.ClauseDecl) -> list[str]:
     deadline_durations = _deadline_durations(deadline) if deadline is not None else []
     if deadline_durations:
         stated = durations(text.value)
-        wanted = {_measure(d.amount, d.unit) for d in deadline_durations}
-        if stated and not any(_measure(s.amount, s.unit) in wanted for s in stated):
+        wanted = {measure(d.amount, d.unit) for d in deadline_durations}
+        if stated and not any(measure(s.amount, s.unit) in wanted for s in stated):
             deadlines = " or ".join(dict.fromkeys(_show_duration(d) for d in deadline_durations))
             out.append(f"the text says {_listing([s.raw for s in stated], quote=True)}, "
                        f"the deadline is {deadlines}")

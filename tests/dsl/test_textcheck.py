@@ -1,4 +1,4 @@
-"""Unit tests of dsl.textcheck: English number words, and the durations and percentages a text states."""
+"""Unit tests of dsl.textcheck: English number words, and the durations and percentages read."""
 
 from __future__ import annotations
 
@@ -86,7 +86,7 @@ def test_durations_in_a_sentence_in_order():
 
 def test_durations_across_lines_of_a_long_text():
     assert read("within forty-eight (48)\n    hours of the request") == [
-        ("forty-eight (48)\n    hours", 48, "hour")]
+        ("forty-eight (48) hours", 48, "hour")]
 
 
 @pytest.mark.parametrize("text", [
