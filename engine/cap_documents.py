@@ -55,7 +55,7 @@ def _slots(holders: list[tuple[ET.Element, tuple]], what: str) -> list[Slot]:
             name = _named(holder, "id", "guid", "title", "distributionID", "contentDescription")
             named = f" ('{name}')" if name else ""
             slots.append(Slot(None, where, f"{what} {number}{named} holds no embedded CAP alert "
-                                           "(an entry that only links to one is not followed: "
+                                           "(one that only links to an alert is not followed: "
                                            "nothing is fetched from the network)"))
         slots.extend(Slot(alert, path) for alert, path in alerts)
     return slots

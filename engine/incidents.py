@@ -21,7 +21,10 @@ def _json_text(text: str | bytes) -> str:
             text = text.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise IncidentError("the incident is not UTF-8 text")
-    return text.lstrip("\ufeff \t\r\n")
+    text = text.lstrip("\ufeff \t\r\n")
+    if not text:
+        raise IncidentError("the incident is empty: it holds neither a JSON object nor XML")
+    return text
 
 
 def _is_xml(text: str | bytes) -> bool:

@@ -647,8 +647,8 @@ def test_an_atom_feed_splits_into_its_alerts():
     assert loaded[1].error.messages == ["CAP status 'Draft' is not an incident; only Actual, "
                                         "Exercise and Test alerts are accepted"]
     assert loaded[2].error.messages == [
-        "the feed entry 3 ('urn:x:3') holds no embedded CAP alert (an entry that only links to "
-        "one is not followed: nothing is fetched from the network)"]
+        "the feed entry 3 ('urn:x:3') holds no embedded CAP alert (one that only links to an "
+        "alert is not followed: nothing is fetched from the network)"]
     assert rejection(text) == ("the file holds 4 CAP alerts (an Atom feed), which are read one "
                                "by one by load_incidents, each as its own incident")
     # Each embedded alert is kept as an alert by itself, and reads back alone.
