@@ -157,10 +157,28 @@ def save_revision(session: Session, actor: User, slug: str, source: str, *, base
     return revision, True
 
 
+class NeedsConfirmation(Conflict):
+    """Publishing a revision with warnings needs the drafter to confirm them (lifecycle.md);
+    `details` lists them."""
+
+
+def publication_problems(revision: Revision, slug: str) -> tuple[list[str], list[str]]:
+    """The failing examples and the warnings of a revision without errors, one line each."""
+    from agreements import compiled as cache
+    from engine.examples import run_examples
+    agreement = cache.by_hash(revision.content_hash, lambda: revision.source, f"{slug}.agreement")
+    failing = [f"example '{r.name}' (line {r.line}): {'; '.join(r.failures)}"
+               for r in run_examples(agreement) if not r.passed]
+    warnings = [f"line {d.span.line}: {d.message}" if d.span else d.message
+                for d in agreement.warnings if not d.is_error]
+    return failing, warnings
+
+
 @operation
 def publish(session: Session, actor: User, slug: str, number: int, *,
-            now: datetime | None = None) -> Revision:
-    """Freeze a revision and send it out for signature; only an error-free latest revision."""
+            confirm_warnings: bool = False, now: datetime | None = None) -> Revision:
+    """Freeze a revision and send it out for signature: only the latest revision, without
+    errors, whose examples all pass; one with warnings only when they are confirmed."""
     require_role(actor, "drafter", "admin", doing="publish an agreement")
     at = moment(now)
     agreement = get_agreement(session, slug, for_update=True)
@@ -177,6 +195,16 @@ def publish(session: Session, actor: User, slug: str, number: int, *,
         raise Invalid(f"revision {number} of '{slug}' has {latest.error_count} "
                       f"error{'s' if latest.error_count != 1 else ''}; only a revision without "
                       f"errors can be published", latest.diagnostics.splitlines())
+    failing, warnings = publication_problems(latest, slug)
+    if failing:
+        raise Invalid(f"revision {number} of '{slug}' has {len(failing)} failing "
+                      f"example{'s' if len(failing) != 1 else ''}; only a revision whose "
+                      f"examples all pass can be published", failing)
+    if warnings and not confirm_warnings:
+        raise NeedsConfirmation(
+            f"revision {number} of '{slug}' has {len(warnings)} warning"
+            f"{'s' if len(warnings) != 1 else ''}; read {'them' if len(warnings) != 1 else 'it'}"
+            " and confirm to publish it anyway", warnings)
     for party_id, name in latest.parties:
         if session.get(Organisation, party_id) is None:
             session.add(Organisation(id=party_id, name=name, created_at=at))
@@ -187,5 +215,5 @@ def publish(session: Session, actor: User, slug: str, number: int, *,
     agreement.state = "out_for_signature"
     session.flush()
     record(session, actor, "revision.publish", latest, at=at, agreement=slug,
-           revision_hash=latest.content_hash, number=number)
+           revision_hash=latest.content_hash, number=number, confirmed_warnings=warnings)
     return latest

@@ -29,7 +29,7 @@ def effective_state(duty: Duty, now: datetime | None = None) -> str:
     even before the breach check has recorded it."""
     at = moment(now)
     if (duty.state in ("open", "acknowledged") and duty.modality == "must"
-            and duty.due is not None and duty.due < at):
+            and duty.due is not None and duty.due < at and not duty.past):
         return "breached"
     return duty.state
 

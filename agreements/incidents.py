@@ -14,8 +14,8 @@ from agreements.access import require_role
 from agreements.audit import operation, record
 from agreements.clock import moment
 from agreements.errors import Conflict, Invalid, NotFound
-from agreements.models import (Agreement, Duty, DutyEvent, Incident, IncidentMessage, Revision,
-                               User, Withdrawal)
+from agreements.models import (Agreement, Duty, DutyEvent, Incident, IncidentMessage,
+                               Organisation, Revision, User, Withdrawal)
 from dsl.parser import parse_time
 from engine.evaluator import Duty as EngineDuty
 from engine.evaluator import Evaluation
@@ -120,9 +120,10 @@ def evaluate_in_store(session: Session, parsed: EngineIncident, at: datetime,
     gone = withdrawn(session, reported)
     excluded = {r.slug: gone[r.agreement_id] for r in revisions.values() if r.agreement_id in gone}
     library = cache.library(revisions.values())
+    known = frozenset(session.scalars(select(Organisation.id)))
     try:
         evaluation = library.evaluate(_with_fulfilments(parsed, incident), at=at,
-                                      excluded=excluded)
+                                      excluded=excluded, known=known | library.known)
     except IncidentError as exc:
         raise Invalid("the incident does not fit the agreements in force: "
                       + "; ".join(exc.messages), exc.messages)
@@ -171,6 +172,7 @@ def sync_duties(session: Session, incident: Incident, message: IncidentMessage,
                     due=new.due, note=new.note,
                     costs=[{"party": p, "share": s} for p, s in new.costs],
                     because=list(new.because), exercise=evaluation.exercise, state="open",
+                    past=incident.state == "past",
                     created_at=at, escalation_of_id=_escalated_duty(incident, revision, new))
         session.add(duty)
         session.add(DutyEvent(duty=duty, from_state=None, to_state="open",
@@ -227,8 +229,26 @@ def _mark_breaches(session: Session, incident: Incident, at: datetime) -> int:
     return marked
 
 
+def evaluation_notes(session: Session, parsed: EngineIncident, evaluation: Evaluation | None,
+                     at: datetime) -> dict:
+    """What an evaluation said besides its duties, kept with the message: its warnings and,
+    when it gave no duty, why each agreement in force gave nothing."""
+    if evaluation is None:
+        return {"warnings": [], "why_none": []}
+    notes = {"warnings": [w.as_dict() for w in evaluation.warnings], "why_none": []}
+    if not evaluation.duties:
+        from engine.whynot import nothing_given
+        revisions = executed_in_force(session)
+        library = cache.library(revisions)
+        gone = withdrawn(session, at)
+        excluded = {r.slug: gone[r.agreement_id] for r in revisions if r.agreement_id in gone}
+        notes["why_none"] = [[a, reasons] for a, reasons in
+                             nothing_given(library.agreements, parsed, at=at, excluded=excluded)]
+    return notes
+
+
 def _add_message(session: Session, incident: Incident, parsed: EngineIncident, text,
-                 actor: User, at: datetime) -> IncidentMessage:
+                 actor: User, at: datetime, notes: dict | None = None) -> IncidentMessage:
     received = text.decode("utf-8-sig", errors="replace") if isinstance(text, bytes) else text
     sequence = len(incident.messages) + 1
     message = IncidentMessage(incident=incident, sequence=sequence, format=parsed.format,
@@ -236,7 +256,7 @@ def _add_message(session: Session, incident: Incident, parsed: EngineIncident, t
                                                                    else "Update"),
                               cap_identifier=parsed.id if parsed.format == "cap" else None,
                               received=received, mapped=parsed.data, received_at=at,
-                              received_by_id=actor.id)
+                              received_by_id=actor.id, notes=notes)
     session.add(message)
     return message
 
@@ -258,8 +278,24 @@ def _evaluation_time(parsed: EngineIncident, at: datetime) -> datetime:
     return max(at, _reported_at(parsed, at))
 
 
+def expired_at(parsed: EngineIncident) -> datetime | None:
+    """When the alert expires (`expires`), if it says so in a readable time."""
+    value = parsed.data.get("expires")
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_time(value)
+    except ValueError:
+        return None
+
+
+class ExpiredAlert(Conflict):
+    """An alert whose `expires` has passed when it is received: the coordinator decides
+    whether to record it as a past incident or not at all (interfaces.md)."""
+
+
 def _apply(session: Session, actor: User, incident: Incident | None, parsed: EngineIncident,
-           text, at: datetime) -> tuple[Incident, dict]:
+           text, at: datetime, as_past: bool = False) -> tuple[Incident, dict]:
     if parsed.cancelled:
         if incident is None:
             raise Invalid("this CAP Cancel references no alert recorded here; nothing to cancel")
@@ -269,11 +305,20 @@ def _apply(session: Session, actor: User, incident: Incident | None, parsed: Eng
         record(session, actor, "incident.cancel", incident, at=at, incident=incident.key,
                message=parsed.id, superseded=superseded)
         return incident, {"added": 0, "superseded": superseded, "kept": 0}
-    evaluation_at = _evaluation_time(parsed, at)
+    expires = expired_at(parsed)
+    past = expires is not None and expires < at
+    if past and not as_past:
+        raise ExpiredAlert(
+            f"alert {parsed.id} expired at {expires:%Y-%m-%d %H:%M} UTC, before it was received; "
+            "record it as a past incident (its duties are evaluated at its own time and are "
+            "never breached by the delay), or do not record it",
+            [f"expires: {parsed.data['expires']}"])
+    evaluation_at = _reported_at(parsed, at) if past else _evaluation_time(parsed, at)
     evaluation, revisions = evaluate_in_store(session, parsed, evaluation_at, incident)
     created = incident is None
     if created:
-        incident = Incident(key=parsed.id, state="active", type=str(parsed.data.get("type", "")),
+        incident = Incident(key=parsed.id, state="past" if past else "active",
+                            type=str(parsed.data.get("type", "")),
                             exercise=evaluation.exercise,
                             reported_at=parse_time(parsed.data["reported_at"]),
                             recorded_at=at, updated_at=at, recorded_by_id=actor.id)
@@ -283,8 +328,9 @@ def _apply(session: Session, actor: User, incident: Incident | None, parsed: Eng
         incident.exercise = evaluation.exercise
         incident.reported_at = parse_time(parsed.data["reported_at"])
         incident.updated_at = at
-        incident.state = "active"
-    message = _add_message(session, incident, parsed, text, actor, at)
+        incident.state = "past" if past else "active"
+    message = _add_message(session, incident, parsed, text, actor, at,
+                           evaluation_notes(session, parsed, evaluation, evaluation_at))
     reason = ("recorded" if created else f"re-evaluated after update {message.sequence}")
     counts, _ = sync_duties(session, incident, message, evaluation, revisions, actor,
                             evaluation_at, reason)
@@ -298,7 +344,7 @@ def _apply(session: Session, actor: User, incident: Incident | None, parsed: Eng
 
 @operation
 def record_incident(session: Session, actor: User, text: str | bytes, *,
-                    now: datetime | None = None) -> Incident:
+                    as_past: bool = False, now: datetime | None = None) -> Incident:
     """Record a new incident (JSON or CAP), or apply a CAP Update/Cancel to the one it references."""
     require_role(actor, "coordinator", "admin", doing="record an incident")
     at = moment(now)
@@ -310,13 +356,13 @@ def record_incident(session: Session, actor: User, text: str | bytes, *,
         if session.scalar(select(Incident.id).where(Incident.key == parsed.id)) is not None:
             raise Conflict(f"incident '{parsed.id}' is already recorded; send changed facts as an "
                            f"update of it")
-    incident, _ = _apply(session, actor, existing, parsed, text, at)
+    incident, _ = _apply(session, actor, existing, parsed, text, at, as_past)
     return incident
 
 
 @operation
 def update_incident(session: Session, actor: User, key: str, text: str | bytes, *,
-                    now: datetime | None = None) -> Incident:
+                    as_past: bool = False, now: datetime | None = None) -> Incident:
     """New facts about a recorded incident: re-evaluate; what no longer applies is superseded."""
     require_role(actor, "coordinator", "admin", doing="update an incident")
     at = moment(now)
@@ -326,7 +372,7 @@ def update_incident(session: Session, actor: User, key: str, text: str | bytes, 
         raise Invalid(f"the update names incident '{parsed.id}', not '{key}'")
     if incident.state == "cancelled":
         raise Conflict(f"incident '{key}' was cancelled; record a new incident instead")
-    incident, _ = _apply(session, actor, incident, parsed, text, at)
+    incident, _ = _apply(session, actor, incident, parsed, text, at, as_past)
     return incident
 
 

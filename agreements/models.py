@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from sqlalchemy import false as sa_false
 from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text,
                         UniqueConstraint, event)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -179,7 +180,8 @@ class Incident(Base):
     __tablename__ = "incident"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(300), unique=True)  # the incident's own id
-    state: Mapped[str] = mapped_column(String(20), default="active")  # active or cancelled
+    # active, cancelled, or past (an alert recorded after it expired: history, never breached)
+    state: Mapped[str] = mapped_column(String(20), default="active")
     type: Mapped[str] = mapped_column(String(200))
     exercise: Mapped[bool] = mapped_column(Boolean, default=False)
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -211,6 +213,9 @@ class IncidentMessage(Base):
     mapped: Mapped[dict] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     received_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    # What the evaluation said besides duties: {"warnings": [evaluation warnings as JSON],
+    # "why_none": [[agreement, [reasons]], ...] when it gave no duty}.
+    notes: Mapped[dict | None] = mapped_column(JSON)
 
     incident: Mapped[Incident] = relationship(back_populates="messages")
 
@@ -237,6 +242,8 @@ class Duty(Base):
     costs: Mapped[list] = mapped_column(JSON)
     because: Mapped[list] = mapped_column(JSON)
     exercise: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Of a past incident (an expired alert recorded late): its due times are history.
+    past: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     state: Mapped[str] = mapped_column(String(20), default="open")
     fulfilled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -51,7 +51,11 @@ def failure(cond: C.Cond, ctx) -> str:
     if isinstance(cond, C.AnyOf):
         return "none held: " + "; ".join(failure(i, ctx) for i in cond.items)
     if isinstance(cond, C.TriggerCall):
-        return f"trigger {cond.name} did not hold: {failure(cond.cond, ctx)}"
+        inner = failure(cond.cond, ctx)
+        if inner.startswith("trigger ") and " did not hold: " in inner:
+            # A trigger defined by another: one level, `trigger requested › declared ...`.
+            return f"trigger {cond.name} › {inner[len('trigger '):]}"
+        return f"trigger {cond.name} did not hold: {inner}"
     if isinstance(cond, C.Negation):
         return f"{cond.text} was false, because {cond.item.explain(ctx)}"
     if isinstance(cond, C.BreachedClause):

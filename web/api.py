@@ -215,6 +215,10 @@ def incident_json(user: User, incident: Incident, *, detail: bool = False) -> di
         "url": url_for("api.incident", key=incident.key),
     }
     if detail:
+        from web.views.incidents import shown_notes
+        notes = shown_notes(user, db(), incident.latest_message)
+        out["warnings"] = notes["warnings"]
+        out["why_none"] = [{"agreement": a, "reasons": r} for a, r in notes["why_none"]]
         out["messages"] = [{"sequence": m.sequence, "format": m.format,
                             "message_type": m.message_type, "cap_identifier": m.cap_identifier,
                             "received_at": _time(m.received_at)} for m in incident.messages]
@@ -367,6 +371,22 @@ def pdf(slug: str, number: int):
 
 # ---------------------------------------------------------------- incidents
 
+@bp.post("/agreements/<slug>/revisions/<int:number>/publish")
+def publish_revision(slug: str, number: int):
+    """Send a revision out for signature; one with warnings needs {"confirm_warnings": true}
+    (409 listing them otherwise), one with failing examples is refused (422)."""
+    from agreements.drafting import publish
+    user = caller()
+    _agreement(slug)
+    body = _json_object("the publication")
+    confirm = body.get("confirm_warnings", False)
+    if not isinstance(confirm, bool):
+        raise Invalid("confirm_warnings must be true or false",
+                      [f"$.confirm_warnings: {json.dumps(confirm)} is not true or false"])
+    revision = publish(db(), user, slug, number, confirm_warnings=confirm)
+    return jsonify(revision_json(revision, detail=True))
+
+
 def _visible_incident(key: str) -> Incident:
     incident = get_incident(db(), key)
     if not can_see_incident(caller(), db(), incident):
@@ -380,11 +400,20 @@ def incidents():
     return jsonify({"incidents": [incident_json(user, i) for i in visible_incidents(db(), user)]})
 
 
+def _as_past() -> bool:
+    """`?as_past=true`: record an alert that had expired when received as a past incident."""
+    raw = (request.args.get("as_past") or "").strip().lower()
+    if raw not in ("", "true", "false", "1", "0", "yes", "no"):
+        raise Invalid(f"the query parameter 'as_past' must be true or false, not '{raw}'",
+                      [f"as_past: '{raw}' is not true or false"])
+    return raw in ("true", "1", "yes")
+
+
 @bp.post("/incidents")
 def record():
     user = caller()
     text = _incident_body()
-    incident = _reading(record_incident, db(), user, text)
+    incident = _reading(record_incident, db(), user, text, as_past=_as_past())
     status = 201 if len(incident.messages) == 1 else 200  # a CAP Update/Cancel of a known alert
     return _created(incident_json(user, incident, detail=True),
                     url_for("api.incident", key=incident.key), status)
@@ -414,9 +443,21 @@ def update(key: str):
             raise Invalid(f"this CAP {parsed.message_type} does not reference an alert of "
                           f"incident '{key}' (its <references> name "
                           f"{_listed(sorted(referenced)) if referenced else 'nothing'})")
-    incident = _reading(update_incident, db(), user, key, text)
+    incident = _reading(update_incident, db(), user, key, text, as_past=_as_past())
     return _created(incident_json(user, incident, detail=True),
                     url_for("api.incident", key=incident.key), 200)
+
+
+@bp.get("/incidents/<path:key>/why-not")
+def why_not(key: str):
+    """Why a clause (or every clause) of an agreement in force gave no duty (to a party)."""
+    from agreements.explain import why_not as explain
+    incident = _visible_incident(key)
+    asked = [(request.args.get(name) or "").strip() or None
+             for name in ("agreement", "clause", "party")]
+    report = explain(db(), caller(), incident, *asked)
+    return jsonify({"incident": incident.key, "evaluated_at": _time(report.evaluated_at),
+                    "answers": [a.as_dict() for a in report.answers]})
 
 
 # ---------------------------------------------------------------- duties
@@ -530,8 +571,18 @@ def _for_partner(evaluation: Evaluation, revisions: dict, organisation: str | No
         evaluation,
         duties=tuple(d for d in evaluation.duties if d.party == organisation),
         skipped=tuple((a, r) for a, r in evaluation.skipped if a in mine),
-        warnings=tuple(w for w in evaluation.warnings
+        warnings=tuple(_without_hint(w) for w in evaluation.warnings
                        if w.agreement is None or w.agreement in mine))
+
+
+def _without_hint(warning):
+    """A value warning's suggestion may quote a value of an agreement the partner is not
+    party to: a partner gets the warning without it."""
+    if warning.field is None:
+        return warning
+    from engine.advice import one_of_message
+    return dataclasses.replace(warning,
+                               message=one_of_message(warning.field, warning.value, None))
 
 
 def _for_partner_error(exc: Invalid, user: User) -> Invalid:

@@ -70,10 +70,10 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
 
     from web import errors, filters
-    from web.views import admin, agreements, auth, incidents, main, partner, verify
+    from web.views import admin, agreements, auth, incidents, main, partner, verify, whynot
     from web import api
 
-    for blueprint in (auth.bp, main.bp, agreements.bp, partner.bp, incidents.bp, verify.bp,
+    for blueprint in (auth.bp, main.bp, agreements.bp, partner.bp, incidents.bp, verify.bp, whynot.bp,
                       admin.bp, api.bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)  # the API authenticates with bearer tokens, never with cookies

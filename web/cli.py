@@ -228,14 +228,41 @@ def test(files):
 
 # ---------------------------------------------------------------- evaluate
 
+class WhyNotParam(click.ParamType):
+    """`AGREEMENT.CLAUSE[:PARTY]`, or `AGREEMENT[:PARTY]` for every clause."""
+
+    name = "AGREEMENT.CLAUSE[:PARTY]"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        target, _, party = value.partition(":")
+        if not target or party == "" and value.endswith(":"):
+            self.fail(f"{value!r} is not AGREEMENT.CLAUSE[:PARTY], such as "
+                      "lakeside-riverbend-mutual-aid.engines:riverbend", param, ctx)
+        return target, party or None
+
+
+def _split_target(library, target: str) -> tuple[str, str | None]:
+    """An agreement id may contain dots; a clause id may not."""
+    ids = {a.id for a in library.agreements}
+    if target in ids or "." not in target:
+        return target, None
+    agreement, clause = target.rsplit(".", 1)
+    return agreement, clause
+
+
 @main.command()
 @click.argument("files", nargs=-1, required=True)
 @click.option("--incident", "incident_path", required=True, metavar="PATH",
-              help="The incident: a JSON file or a CAP 1.2 XML alert (`-` for stdin).")
+              help="The incident: a JSON file or a CAP XML alert (`-` for stdin).")
 @click.option("--at", type=TimeParam(), help="Evaluation time (default: the incident's reported_at).")
 @click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json",
               show_default=True)
-def evaluate(files, incident_path, at, fmt):
+@click.option("--why-not", "why_not", type=WhyNotParam(), default=None,
+              help="Say why a clause (or every clause of an agreement) gave no duty, or none "
+                   "to PARTY.")
+def evaluate(files, incident_path, at, fmt, why_not):
     """Evaluate one incident against agreements: who must act, by when, and why."""
     from engine.compiler import load
     from engine.incidents import IncidentError, load_incident
@@ -261,24 +288,74 @@ def evaluate(files, incident_path, at, fmt):
         click.echo(f"{name}: error: cannot read it ({exc.strerror})", err=True)
         raise Failure
     try:
-        result = library.evaluate(load_incident(raw), at=at)
+        incident = load_incident(raw)
+        result = library.evaluate(incident, at=at)
     except IncidentError as exc:
         click.echo(exc.render(name), err=True)
         raise Failure
+    _warn_expired(name, incident, at)
+    if why_not is not None:
+        _why_not(library, incident, why_not, at, fmt)
+        return
     if fmt == "json":
         click.echo(result.to_json(), nl=False)
     else:
-        click.echo(render_text(result))
+        click.echo(render_text(result, _nothing_given(library, incident, result, at)))
 
 
-def render_text(result) -> str:
-    """The evaluation as a person reads it: a table of duties, then why, skips and warnings."""
+def _warn_expired(name: str, incident, at: datetime | None) -> None:
+    """An alert whose `expires` has passed when it is read gives no live duties by surprise."""
+    from engine.deadlines import utc_text
+    expires = incident.data.get("expires")
+    try:
+        expired_at = parse_time(expires) if isinstance(expires, str) else None
+    except ValueError:
+        return
+    now = at or datetime.now().astimezone()
+    if expired_at is not None and expired_at < now:
+        click.echo(f"{name}: warning: this alert expired at {utc_text(expired_at)}, before "
+                   f"{'the evaluation time' if at else 'now'} ({utc_text(now)}); its duties are "
+                   "evaluated at its own time, as a past incident", err=True)
+
+
+def _nothing_given(library, incident, result, at) -> list | None:
+    from engine.whynot import nothing_given
+    if result.duties or incident.cancelled:
+        return None
+    return nothing_given(library.agreements, incident, at=at)
+
+
+def _why_not(library, incident, target, at, fmt) -> None:
+    import json
+
+    from engine.whynot import WhyNotError
+    where, party = target
+    agreement, clause = _split_target(library, where)
+    try:
+        answers = library.why_not(incident, agreement, clause, party, at=at)
+    except WhyNotError as exc:
+        click.echo(f"compact: {exc}", err=True)
+        raise Failure
+    if fmt == "json":
+        click.echo(json.dumps([a.as_dict() for a in answers], indent=2, ensure_ascii=False))
+    else:
+        click.echo("\n".join(a.text() for a in answers))
+
+
+def render_text(result, nothing=None) -> str:
+    """The evaluation as a person reads it: a table of duties, then why, skips and warnings;
+    with no duty, why each agreement gave nothing (`nothing`, from engine.whynot)."""
     from engine.deadlines import utc_text
     lines = [f"Incident {result.incident}, evaluated at {utc_text(result.evaluated_at)}"
              + ("  [EXERCISE: not a real incident]" if result.exercise else "")]
     if not result.duties:
         lines.append("")
-        lines.append("No duties.")
+        lines.append("No duties." + (" Why each agreement gave nothing:" if nothing else ""))
+        for agreement, reasons in nothing or ():
+            lines.append(f"  {agreement}:")
+            for reason in reasons:
+                lines.append(textwrap.fill(reason, 100, initial_indent="    - ",
+                                           subsequent_indent="      "))
     else:
         rows = [("#", "DUE (UTC)", "STATUS", "PARTY", "DUTY", "CLAUSE")]
         for i, d in enumerate(result.duties, 1):

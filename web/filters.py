@@ -39,8 +39,17 @@ def countdown(moment: datetime | None, now: datetime | None = None) -> str:
     return f"{text} overdue" if late else f"in {text}"
 
 
+def sentence(message: str | None) -> str:
+    """A service message ('revision 2 has errors') as a sentence for a page."""
+    message = (message or "").strip()
+    if not message:
+        return message
+    message = message[0].upper() + message[1:]
+    return message if message[-1] in ".!?" else message + "."
+
+
 def register(app) -> None:
-    app.jinja_env.filters.update(utc=utc, iso=iso, countdown=countdown,
+    app.jinja_env.filters.update(utc=utc, iso=iso, countdown=countdown, sentence=sentence,
                                  state_label=lambda s: STATE_LABELS.get(s, s))
     app.jinja_env.globals.update(effective_state=effective_state, now=utcnow,
                                  view_functions=app.view_functions)

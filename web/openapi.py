@@ -194,7 +194,8 @@ SCHEMAS: dict = {
         "properties": {
             "id": {"type": "string", "description": "the incident's own id"},
             "type": {"type": "string"},
-            "state": {"type": "string", "enum": ["active", "cancelled"]},
+            "state": {"type": "string", "enum": ["active", "cancelled", "past"],
+                      "description": "past: an alert recorded after it had expired"},
             "exercise": {"type": "boolean"},
             "reported_at": TIME,
             "recorded_at": TIME,
@@ -202,6 +203,14 @@ SCHEMAS: dict = {
             "url": {"type": "string"},
             "messages": {"type": "array", "items": _ref("IncidentMessage")},
             "duties": {"type": "array", "items": _ref("Duty")},
+            "warnings": {"type": "array", "items": _ref("Warning"),
+                         "description": "what the latest evaluation warned of"},
+            "why_none": {"type": "array", "description": "when no duty was given: why each "
+                                                         "agreement in force gave nothing",
+                         "items": {"type": "object", "required": ["agreement", "reasons"],
+                                   "properties": {"agreement": {"type": "string"},
+                                                  "reasons": {"type": "array", "items": {
+                                                      "type": "string"}}}}},
         },
     },
     "IncidentInput": {
@@ -276,14 +285,37 @@ SCHEMAS: dict = {
                 "type": "object", "required": ["agreement", "reason"],
                 "additionalProperties": False,
                 "properties": {"agreement": {"type": "string"}, "reason": {"type": "string"}}}},
-            "warnings": {"type": "array", "items": {
-                "type": "object", "required": ["agreement", "clause", "message"],
-                "additionalProperties": False,
-                "properties": {"agreement": {"type": ["string", "null"]},
-                               "clause": {"type": ["string", "null"]},
-                               "message": {"type": "string"}}}},
+            "warnings": {"type": "array", "items": _ref("Warning")},
+            "signature": {"type": "string", "enum": ["valid", "invalid", "absent"],
+                          "description": "a CAP alert's enveloped XML signature"},
         },
     },
+    "Warning": {
+        "type": "object",
+        "description": "Something the caller should know of an evaluation: a role or cost role "
+                       "that named no party (agreement and clause), or a value that no "
+                       "agreement lists in its `one of` (agreement and clause null; `field` "
+                       "and `value` given, with a suggestion in the message where one is "
+                       "close).",
+        "required": ["agreement", "clause", "message"],
+        "additionalProperties": False,
+        "properties": {"agreement": {"type": ["string", "null"]},
+                       "clause": {"type": ["string", "null"]},
+                       "message": {"type": "string"},
+                       "field": {"type": "string"},
+                       "value": {}}},
+    "WhyNotAnswer": {
+        "type": "object",
+        "required": ["agreement", "clause", "party", "gave_duty", "reasons"],
+        "properties": {
+            "agreement": {"type": "string"},
+            "clause": {"type": ["string", "null"]},
+            "party": {"type": ["string", "null"]},
+            "gave_duty": {"type": "boolean"},
+            "reasons": {"type": "array", "items": {"type": "string"},
+                        "description": "why not: the first condition that failed with the "
+                                       "value read, an exception that held, or why a role "
+                                       "left the party out; or the duties given"}}},
 }
 
 
@@ -336,6 +368,10 @@ def _path_param(name: str, schema: dict, description: str) -> dict:
 
 SLUG = _path_param("slug", {"type": "string"}, "the agreement's id")
 NUMBER = _path_param("number", {"type": "integer", "minimum": 1}, "the revision number")
+AS_PAST = {"name": "as_past", "in": "query", "required": False,
+           "schema": {"type": "boolean"},
+           "description": "record a CAP alert that had expired when received as a past incident "
+                          "(duties evaluated at its own time, never breached by the delay)"}
 KEY = _path_param("key", {"type": "string"},
                   "the incident's own id (percent-encode characters outside a URL path)")
 
@@ -375,6 +411,20 @@ PATHS: dict = {
                                                                "format": "binary"}}}},
             **COMMON, **NOT_FOUND,
             "422": _error("The revision has errors, so it has no PDF.")}}},
+    "/api/agreements/{slug}/revisions/{number}/publish": {"post": {
+        "operationId": "publishRevision",
+        "summary": "Send the latest revision out for signature: only one without errors whose "
+                   "examples all pass; one with warnings needs `confirm_warnings: true`",
+        "tags": ["agreements"], "parameters": [SLUG, NUMBER],
+        "requestBody": {"required": False, "content": {"application/json": {"schema": {
+            "type": "object", "properties": {"confirm_warnings": {"type": "boolean"}}}}}},
+        "responses": {"200": _json(_ref("RevisionDetail"), "Out for signature"), **COMMON,
+                      "403": _error("The caller may not publish."), **NOT_FOUND,
+                      "409": _error("Not the latest revision, already published, or it has "
+                                    "warnings to confirm (`details` lists them)."),
+                      "422": _error("The revision has errors or failing examples (`details` "
+                                    "lists them)."),
+                      "400": BODY_ERRORS["400"], "415": BODY_ERRORS["415"]}}},
     "/api/incidents": {
         "get": {
             "operationId": "listIncidents",
@@ -391,18 +441,40 @@ PATHS: dict = {
                 "200": _json(_ref("Incident"), "A CAP Update or Cancel applied to the "
                                                "incident it references", LOCATION),
                 **COMMON, "403": _error("The caller may not record incidents."),
-                "409": _error("The incident is already recorded."), **BODY_ERRORS}},
+                "409": _error("The incident is already recorded, or the alert had expired "
+                              "when received (send `as_past=true` to record it as a past "
+                              "incident)."), **BODY_ERRORS},
+            "parameters": [AS_PAST]},
     },
     "/api/incidents/{key}": {"get": {
         "operationId": "getIncident",
         "summary": "One incident with its messages and the duties the caller may see",
         "tags": ["incidents"], "parameters": [KEY],
         "responses": {"200": _json(_ref("Incident")), **COMMON, **NOT_FOUND}}},
+    "/api/incidents/{key}/why-not": {"get": {
+        "operationId": "whyNot",
+        "summary": "Why a clause of an agreement in force gave no duty (to a party); without "
+                   "`agreement`, every party left out by the agreements that tasked someone; "
+                   "coordinators and administrators",
+        "tags": ["incidents"],
+        "parameters": [KEY] + [{"name": n, "in": "query", "required": False,
+                                "schema": {"type": "string"}, "description": d}
+                               for n, d in (("agreement", "an agreement in force"),
+                                            ("clause", "one of its clauses (default: all)"),
+                                            ("party", "one party (default: any)"))],
+        "responses": {"200": _json({"type": "object", "required": ["incident", "answers"],
+                                    "properties": {"incident": {"type": "string"},
+                                                   "evaluated_at": TIME,
+                                                   "answers": {"type": "array",
+                                                               "items": _ref("WhyNotAnswer")}}}),
+                      **COMMON, "403": _error("Only coordinators and administrators ask why."),
+                      **NOT_FOUND,
+                      "422": _error("No such agreement or clause in force.")}}},
     "/api/incidents/{key}/updates": {"post": {
         "operationId": "updateIncident",
         "summary": "New facts (JSON with the same id) or a CAP Update/Cancel referencing the "
                    "incident's alert: re-evaluated; what no longer applies is superseded",
-        "tags": ["incidents"], "parameters": [KEY], "requestBody": INCIDENT_BODY,
+        "tags": ["incidents"], "parameters": [KEY, AS_PAST], "requestBody": INCIDENT_BODY,
         "responses": {"200": _json(_ref("Incident"), "Updated, with its duties", LOCATION),
                       **COMMON, "403": _error("The caller may not update incidents."),
                       **NOT_FOUND, "409": _error("The incident was cancelled."),

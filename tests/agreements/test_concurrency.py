@@ -26,7 +26,7 @@ SOURCE = library_text("intrastate-mutual-aid.agreement")
 REQUEST_TEXT = (LIBRARY / "incidents" / "lakeside-flood-oral-request.json").read_text()
 SITREP = '''
 clause sitrep "Situation report"
-  when activated
+  when activated and incident.requested_by is given
   coordinator must "publish a situation report to every Party" within 12 hours
 '''
 CLEARANCE = '''

@@ -40,7 +40,7 @@ SURGE = json.loads((LIBRARY / "incidents" / "vasar-border-surge.json").read_text
 
 SITREP = '''
 clause sitrep "Situation report"
-  when activated
+  when activated and incident.requested_by is given
   coordinator must "publish a situation report to every Party" within 12 hours
 '''
 TABLES = (Organisation, User, Agreement, Revision, Signature, Incident, IncidentMessage, Duty,

@@ -25,7 +25,8 @@ from agreements.access import can_see_agreement, can_see_revision, visible_agree
 from agreements.access import require_role, visible_incidents
 from agreements.compiled import compiled
 from agreements.documents import revision_pdf
-from agreements.drafting import create_agreement, get_agreement, publish, save_revision
+from agreements.drafting import (NeedsConfirmation, create_agreement, get_agreement, publish,
+                                 save_revision)
 from agreements.errors import Conflict, Invalid, NotAllowed, NotFound, OperationError
 from agreements.models import Withdrawal
 from agreements.signing import signature_slots
@@ -34,6 +35,7 @@ from dsl.errors import CompactError, Diagnostic
 from engine.compiler import check_source, compile_document
 from engine.examples import run_examples as run_agreement_examples
 from web.app import db
+from web.filters import sentence
 from web.errors import TITLES
 
 bp = Blueprint("agreements", __name__)
@@ -70,13 +72,7 @@ def _role() -> str | None:
     return current_user.role if current_user.is_authenticated else None
 
 
-def _sentence(message: str) -> str:
-    """A service message ('revision 2 has errors') as a sentence for a page."""
-    message = (message or "").strip()
-    if not message:
-        return message
-    message = message[0].upper() + message[1:]
-    return message if message[-1] in ".!?" else message + "."
+_sentence = sentence
 
 
 def _optional_url(endpoint: str, **values) -> str | None:
@@ -655,10 +651,18 @@ def what_if(slug: str, number: int):
           endpoint="publish")
 @login_required
 def publish_revision(slug: str, number: int):
-    _visible_agreement(slug)
+    agreement = _visible_agreement(slug)
+    confirmed = request.form.get("confirm_warnings") == "yes"
     try:
-        publish(db(), _user(), slug, number)
-    except (Conflict, Invalid) as exc:
+        publish(db(), _user(), slug, number, confirm_warnings=confirmed)
+    except NeedsConfirmation as exc:
+        return render_template("agreements/publish_confirm.html", agreement=agreement,
+                               number=number, warnings=exc.details, message=exc.message), 409
+    except Invalid as exc:
+        return render_template("agreements/publish_refused.html", agreement=agreement,
+                               number=number, problems=exc.details,
+                               message=exc.message), exc.status
+    except Conflict as exc:
         flash(f"Revision {number} was not published: {exc.message}.", "error")
         return redirect(url_for(".detail", slug=slug))
     flash(f"Revision {number} is out for signature: each party's partners can now read and "

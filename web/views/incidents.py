@@ -20,9 +20,9 @@ from agreements.access import (can_see_duty, can_see_incident, require_role, vis
 from agreements.cancellation import cancel_incident
 from agreements.duties import TRANSITIONS, change_duty, effective_state, get_duty
 from agreements.errors import Conflict, Invalid, NotFound, OperationError
-from agreements.incidents import (LIVE_STATES, _referenced_incident, check_breaches,
-                                  executed_in_force, get_incident, parse_incident,
-                                  record_incident, update_incident)
+from agreements.incidents import (LIVE_STATES, ExpiredAlert, _referenced_incident,
+                                  check_breaches, executed_in_force, get_incident,
+                                  parse_incident, record_incident, update_incident)
 from agreements.models import Duty, Organisation, Revision
 from dsl.types import BUILTIN_FIELDS, SCALES, STATUS_VALUES, UNKNOWN, is_list, item_type
 from markupsafe import Markup
@@ -270,6 +270,49 @@ def _summary(incident) -> str:
             f"part{'y' if len(parties) == 1 else 'ies'}")
 
 
+def shown_notes(user, session, message) -> dict:
+    """The evaluation's warnings and why-nothing list, as far as this user may see them: a
+    partner sees no warning about, and no reason from, an agreement it is not party to."""
+    notes = message.notes or {}
+    warnings = list(notes.get("warnings") or ())
+    why_none = list(notes.get("why_none") or ())
+    if user.role == "partner":
+        mine = {slug for slug, compiled in _in_force_compiled(session)
+                if user.organisation_id in compiled.party_index}
+        from engine.advice import one_of_message
+        warnings = [w if "field" not in w else  # its suggestion may quote another's value
+                    {**w, "message": one_of_message(w["field"], w["value"], None)}
+                    for w in warnings if w.get("agreement") in mine
+                    or w.get("agreement") is None and "field" in w]
+        why_none = [entry for entry in why_none if entry[0] in mine]
+    return {"warnings": warnings, "why_none": why_none}
+
+
+def _in_force_compiled(session):
+    return [(r.slug, cache.by_hash(r.content_hash, r.source, f"{r.slug}.agreement"))
+            for r in executed_in_force(session)]
+
+
+def _flash_recorded(incident, word: str) -> None:
+    """The recording banner: a success only when duties were given and nothing was warned."""
+    notes = incident.latest_message.notes or {}
+    warnings = len(notes.get("warnings") or ())
+    live = [d for d in incident.duties if d.state != "superseded"]
+    if incident.state == "cancelled":
+        flash(f"Incident {incident.key} {word}: {_summary(incident)}.", "success")
+    elif not live:
+        flash(f"Incident {incident.key} {word}, but no agreement in force gave any duty"
+              + (f" and there {'is' if warnings == 1 else 'are'} {warnings} "
+                 f"warning{'' if warnings == 1 else 's'}" if warnings else "")
+              + ": see below why each agreement gave nothing.", "warning")
+    elif warnings:
+        flash(f"Incident {incident.key} {word}: {_summary(incident)}, with {warnings} "
+              f"warning{'' if warnings == 1 else 's'}: read {'it' if warnings == 1 else 'them'}"
+              " below.", "warning")
+    else:
+        flash(f"Incident {incident.key} {word}: {_summary(incident)}.", "success")
+
+
 # ---------------------------------------------------------------- pages
 
 @bp.route("/incidents")
@@ -302,21 +345,30 @@ def new():
     fields, in_force = incident_form_fields(db())
     kept = {"source": None, "text": "", "values": {}, "built": None}
     error, status = None, 200
+    expired = None
     if request.method == "POST":
         try:
-            incident = record_incident(db(), _user(), _submission(fields, kept))
+            text = _submission(fields, kept)
+            incident = record_incident(db(), _user(), text,
+                                       as_past=request.form.get("as_past") == "yes")
+        except ExpiredAlert as exc:
+            # Ask: record it as a past incident, or not at all. The text is kept to re-send.
+            expired, status = exc, exc.status
+            kept["source"] = "paste"
+            kept["text"] = text.decode("utf-8", errors="replace") if isinstance(text, bytes) \
+                else text
         except (Invalid, Conflict, Unsupported) as exc:
             error, status = exc, exc.status
         else:
             word = "recorded" if len(incident.messages) == 1 else (
                 "cancelled" if incident.state == "cancelled" else "updated")
-            flash(f"Incident {incident.key} {word}: {_summary(incident)}.", "success")
+            _flash_recorded(incident, word)
             return redirect(url_for("incidents.board", key=incident.key))
     if not kept["values"]:
         kept["values"] = {"status": "actual",
                           "reported_at": clock.utcnow().strftime("%Y-%m-%dT%H:%M")}
     return render_template("incidents/new.html", fields=fields, in_force=in_force, kept=kept,
-                           error=error), status
+                           error=error, expired=expired), status
 
 
 def _state_order(duty: Duty):
@@ -388,7 +440,10 @@ def board(key: str):
         "incidents/board.html", incident=incident, groups=ordered, superseded=superseded,
         history=history, names=names, states=states, tally=tally, now=now, here=here,
         actions=actions, cards=cards, message=incident.latest_message,
-        can_manage=user.role in ("coordinator", "admin") and incident.state == "active")
+        notes=shown_notes(user, session, incident.latest_message),
+        can_ask_why=user.role in ("coordinator", "admin"),
+        can_manage=user.role in ("coordinator", "admin") and incident.state in ("active",
+                                                                                "past"))
 
 
 BOARD_COLUMNS = (Duty.id, Duty.party_id, Duty.state, Duty.due, Duty.modality, Duty.exercise,
@@ -485,8 +540,7 @@ def update(key: str):
             session.rollback()
             incident = get_incident(session, key)
         else:
-            word = "cancelled" if incident.state == "cancelled" else "updated"
-            flash(f"Incident {incident.key} {word}: now {_summary(incident)}.", "success")
+            _flash_recorded(incident, "cancelled" if incident.state == "cancelled" else "updated")
             return redirect(url_for("incidents.board", key=incident.key))
     return render_template("incidents/update.html", incident=incident, kept=kept, error=error,
                            message=incident.latest_message), status
