@@ -13,14 +13,14 @@ from agreements import compiled as cache
 from agreements.access import require_role
 from agreements.audit import operation, record
 from agreements.clock import moment
-from agreements.errors import Conflict, Invalid, NotFound
+from agreements.errors import Conflict, Invalid, NotFound, OperationError
 from agreements.models import (Agreement, Duty, DutyEvent, Incident, IncidentMessage,
                                Organisation, Revision, User, Withdrawal)
 from dsl.parser import parse_time
 from engine.evaluator import Duty as EngineDuty
 from engine.evaluator import Evaluation
 from engine.incidents import Incident as EngineIncident
-from engine.incidents import IncidentError, load_incident
+from engine.incidents import IncidentError, load_incident, load_incidents
 
 LIVE_STATES = ("open", "acknowledged", "breached")
 
@@ -249,7 +249,9 @@ def evaluation_notes(session: Session, parsed: EngineIncident, evaluation: Evalu
 
 def _add_message(session: Session, incident: Incident, parsed: EngineIncident, text,
                  actor: User, at: datetime, notes: dict | None = None) -> IncidentMessage:
-    received = text.decode("utf-8-sig", errors="replace") if isinstance(text, bytes) else text
+    # The text as the engine read it (an alert in UTF-16 or Latin-1 decoded as it declares).
+    received = parsed.received or (text.decode("utf-8-sig", errors="replace")
+                                   if isinstance(text, bytes) else text)
     sequence = len(incident.messages) + 1
     message = IncidentMessage(incident=incident, sequence=sequence, format=parsed.format,
                               message_type=parsed.message_type or ("Alert" if sequence == 1
@@ -358,6 +360,49 @@ def record_incident(session: Session, actor: User, text: str | bytes, *,
                            f"update of it")
     incident, _ = _apply(session, actor, existing, parsed, text, at, as_past)
     return incident
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One alert of a file that held several: its place, and the incident or the refusal."""
+
+    position: int
+    identifier: str | None
+    incident: Incident | None = None
+    error: OperationError | None = None
+
+
+def holds_several(text: str | bytes) -> bool:
+    """Whether the text is a feed, distribution or list of more than one alert."""
+    try:
+        return len(load_incidents(text)) > 1
+    except IncidentError:
+        return False
+
+
+def record_incidents(session: Session, actor: User, text: str | bytes, *,
+                     as_past: bool = False, now: datetime | None = None) -> list[Recorded]:
+    """Record each alert of a feed, EDXL-DE distribution or list as its own incident (or
+    update), each in its own transaction: one refused alert does not refuse the others."""
+    require_role(actor, "coordinator", "admin", doing="record an incident")
+    try:
+        loaded = load_incidents(text)
+    except IncidentError as exc:
+        raise Invalid("the incident cannot be read: " + "; ".join(exc.messages), exc.messages)
+    out = []
+    for item in loaded:
+        if not item.ok:
+            out.append(Recorded(item.position, item.identifier, error=Invalid(
+                "; ".join(item.error.messages), item.error.messages)))
+            continue
+        try:
+            incident = record_incident(session, actor, item.incident.received or text,
+                                       as_past=as_past, now=now)
+        except OperationError as exc:
+            out.append(Recorded(item.position, item.identifier, error=exc))
+        else:
+            out.append(Recorded(item.position, item.identifier, incident))
+    return out
 
 
 @operation

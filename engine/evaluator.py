@@ -85,9 +85,10 @@ class Evaluation:
     warnings: tuple[Warning_, ...]
     clauses_examined: int = 0
     clauses_total: int = 0
+    signature: str | None = None  # a CAP alert's XML signature: valid, invalid or absent
 
     def as_dict(self) -> dict:
-        return {
+        out = {
             "incident": self.incident,
             "evaluated_at": utc_text(self.evaluated_at),
             "exercise": self.exercise,
@@ -95,6 +96,9 @@ class Evaluation:
             "skipped": [{"agreement": a, "reason": r} for a, r in self.skipped],
             "warnings": [w.as_dict() for w in self.warnings],
         }
+        if self.signature is not None:
+            out["signature"] = self.signature
+        return out
 
     def to_json(self) -> str:
         return json.dumps(self.as_dict(), indent=2, ensure_ascii=False) + "\n"
@@ -173,16 +177,45 @@ class AgreementRun:
             for member in role.members:
                 removed.update(self.resolve(member))
             ids = tuple(p.id for p in ag.parties if p.id not in removed)
-        else:  # area
-            area = role.path.raw(self)
-            area = set(area) if isinstance(area, list) else set()
-            ids = tuple(p.id for p in ag.parties
-                        if isinstance(p.attributes.get("area"), list)
-                        and area.intersection(p.attributes["area"]))
+        else:  # area: geocodes in common, or a boundary that meets the alert's geometry
+            ids = self._in_area(role)
         if self.excluded:
             ids = tuple(i for i in ids if i not in self.excluded)
         self._roles[name] = ids
         return ids
+
+    def _in_area(self, role) -> tuple[str, ...]:
+        ag = self.agreement
+        area = role.path.raw(self)
+        area = set(area) if isinstance(area, list) else set()
+        geometry = self.incident.get("geometry") if role.path.field == "area" else None
+        ids, unplaced = [], []
+        for p in ag.parties:
+            codes = p.attributes.get("area")
+            if isinstance(codes, list) and area.intersection(codes):
+                ids.append(p.id)
+                continue
+            boundary = p.attributes.get("boundary")
+            if geometry is None:
+                continue
+            if not isinstance(boundary, str):
+                unplaced.append(p.id)
+                continue
+            from engine.boundaries import BoundaryError, boundary_shape, intersects
+            try:
+                shape = boundary_shape(boundary, _folder(ag.filename))
+            except BoundaryError as exc:
+                self.warnings.add(Warning_(ag.id, None, f"party {p.id}'s boundary cannot be "
+                                                        f"read: {exc}"))
+                continue
+            if intersects(shape, geometry):
+                ids.append(p.id)
+        if unplaced and not area:
+            self.warnings.add(Warning_(ag.id, None, (
+                f"role {role.id}: the alert gives only geometry (no geocodes), and "
+                f"{', '.join(unplaced)} {'has' if len(unplaced) == 1 else 'have'} no boundary "
+                "to compare it with")))
+        return tuple(ids)
 
     # duties -----------------------------------------------------------
     def duties(self, clause: Clause) -> list[Duty]:
@@ -270,6 +303,14 @@ class AgreementRun:
         return [d for duties in self._duties.values() for d in duties]
 
 
+def _folder(filename: str) -> str | None:
+    """The folder of an agreement file, where its boundary files are; None when not a file."""
+    from pathlib import Path
+    path = Path(filename)
+    return str(path.parent) if filename and not filename.startswith("<") and \
+        path.parent.is_dir() else None
+
+
 def explain_parts(cond: C.Cond, ctx) -> list[str]:
     """A `when` condition's explanation, one entry per top-level `and` part."""
     while isinstance(cond, C.Parens):
@@ -332,15 +373,47 @@ def party_violations(runs, known: frozenset) -> set[Violation]:
     return out
 
 
-def check_builtins(incident: Incident) -> set[Violation]:
-    """Violations of the built-in fields; raised at once if `reported_at` is unusable, since
-    without it no agreement's effective period can be judged."""
+def check_builtins(incident: Incident, languages=(None,)) -> set[Violation]:
+    """Violations of the built-in fields in the CAP blocks that agreements in `languages` read
+    (a bad value in a block nobody reads refuses nothing), named by their XML element; raised
+    at once if `reported_at` is unusable, since without it no effective period can be judged."""
     violations = set()
-    for data in incident.all_variants():
-        violations.update(validate_document(data, BUILTIN_SCHEMA, "", BUILTIN_KEYS))
+    indexes = sorted({incident.block_index(lang) for lang in (languages or (None,))},
+                     key=lambda i: -1 if i is None else i)
+    for index in indexes:
+        data = incident.data if index is None else incident.variants[index][1]
+        violations.update(at_source(validate_document(data, BUILTIN_SCHEMA, "", BUILTIN_KEYS),
+                                    incident, index))
     if any(v.field == "reported_at" for v in violations):
         raise_violations(violations)
     return violations
+
+
+def at_source(violations, incident: Incident, index: int | None) -> list[Violation]:
+    """Violations of a CAP alert's mapping named by the XML element the value came from
+    (`info[2]/certainty: ...`), since the sender wrote XML, not JSON."""
+    if index is None or index >= len(incident.sources):
+        return list(violations)
+    sources = incident.sources[index]
+    out = []
+    for v in violations:
+        element = sources.get(v.field)
+        head = f"$.{v.field}"
+        if element and (v.path == head or v.path.startswith(head + "[")):
+            v = Violation(element + v.path[len(head):], v.message, v.field, v.agreement)
+        out.append(v)
+    return out
+
+
+def language_warnings(incident: Incident, languages) -> list[Warning_]:
+    """A warning per agreement language that no <info> block of a CAP alert is in."""
+    if not incident.variants:
+        return []
+    first = incident.variants[0][0]
+    return [Warning_(None, None, f"no <info> block of the alert is in language '{lang}': "
+                                 f"agreements in '{lang}' read the first block ('{first}')")
+            for lang in sorted({lang for lang in languages if lang})
+            if not incident.language_match(lang)]
 
 
 def raise_violations(violations) -> None:
@@ -368,7 +441,7 @@ def finish(incident: Incident, at: datetime, duties, skipped, warnings, examined
         duties=tuple(sorted(duties, key=Duty.sort_key)),
         skipped=tuple(sorted(skipped)),
         warnings=ordered,
-        clauses_examined=examined, clauses_total=total)
+        clauses_examined=examined, clauses_total=total, signature=incident.signature)
 
 
 def cancelled(incident: Incident, at: datetime | None) -> Evaluation:
@@ -406,8 +479,8 @@ def evaluate(incident, agreements: Iterable[CompiledAgreement], at: datetime | N
     incident = as_incident(incident)
     if incident.cancelled:
         return cancelled(incident, at)
-    violations = check_builtins(incident)
     agreements = list(agreements)
+    violations = check_builtins(incident, {ag.language for ag in agreements})
     if known is None:
         known = known_parties(agreements)
     moment = at or reported_at(incident.data)
@@ -419,7 +492,8 @@ def evaluate(incident, agreements: Iterable[CompiledAgreement], at: datetime | N
         if reason:
             skipped.append((ag.id, reason))
             continue
-        violations.update(validate_document(data, dict(ag.schema), ag.id, BUILTIN_KEYS))
+        violations.update(at_source(validate_document(data, dict(ag.schema), ag.id, BUILTIN_KEYS),
+                                    incident, incident.block_index(ag.language)))
         runs.append((ag, data))
     if not violations:
         violations.update(party_violations(runs, known))
@@ -428,6 +502,7 @@ def evaluate(incident, agreements: Iterable[CompiledAgreement], at: datetime | N
     duties = []
     total = 0
     warnings.extend(one_of_warnings(runs))
+    warnings.extend(language_warnings(incident, {ag.language for ag, _ in runs}))
     for ag, data in runs:
         run = AgreementRun(ag, data, moment, (excluded or {}).get(ag.id, frozenset()))
         for clause in ag.clauses:

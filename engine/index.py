@@ -20,8 +20,8 @@ from engine import conditions as C
 from engine.compiler import CompiledAgreement
 from engine import advice
 from engine.evaluator import (AgreementRun, Evaluation, as_incident, cancelled, check_builtins,
-                              evaluate, finish, known_parties, raise_violations, reported_at,
-                              skip_reason, Warning_)
+                              evaluate, finish, known_parties, language_warnings,
+                              raise_violations, reported_at, skip_reason, Warning_)
 from engine.schema import Violation, validate_value
 
 ALWAYS = None  # a guard that cannot narrow anything
@@ -308,8 +308,9 @@ class Library:
         if len(incident.all_variants()) > 1 and len(self._languages) > 1:
             # Agreements in different languages read different mappings of one CAP alert.
             return evaluate(incident, self.agreements, at, excluded, known)
-        violations = check_builtins(incident)
-        data = incident.for_language(next(iter(self._languages), None))
+        violations = check_builtins(incident, self._languages)
+        language = next(iter(self._languages), None)
+        data = incident.for_language(language)
         moment = at or reported_at(incident.data)
         day = reported_at(data).date()
         skipped, skipped_ids = self.in_effect_skipped(day)
@@ -328,6 +329,9 @@ class Library:
             raise_violations(violations)
 
         warnings = []
+        if language is not None and not incident.language_match(language) and any(
+                a.id not in skipped_ids for a in self.agreements):
+            warnings.extend(language_warnings(incident, {language}))
         for field, value in data.items():
             if field in self._narrowing and value is not None:
                 warnings.extend(self._one_of_warnings(field, value, skipped_ids))

@@ -24,8 +24,9 @@ from agreements.documents import revision_pdf
 from agreements.drafting import get_agreement, get_revision
 from agreements.duties import TRANSITIONS, change_duty, effective_state
 from agreements.errors import Invalid, NotFound, OperationError
-from agreements.incidents import (evaluate_in_store, get_incident, parse_incident,
-                                  record_incident, update_incident)
+from agreements.incidents import (evaluate_in_store, get_incident, holds_several,
+                                  parse_incident, record_incident, record_incidents,
+                                  update_incident)
 from agreements.models import DUTY_STATES, Agreement, Duty, Incident, Revision, User
 from agreements.users import user_for_token
 from dsl.errors import CompactError
@@ -413,10 +414,30 @@ def _as_past() -> bool:
 def record():
     user = caller()
     text = _incident_body()
+    if holds_several(text):
+        return _record_several(user, text)
     incident = _reading(record_incident, db(), user, text, as_past=_as_past())
     status = 201 if len(incident.messages) == 1 else 200  # a CAP Update/Cancel of a known alert
     return _created(incident_json(user, incident, detail=True),
                     url_for("api.incident", key=incident.key), status)
+
+
+def _record_several(user: User, text: bytes):
+    """A feed, EDXL-DE distribution or list: each alert recorded as its own incident, and
+    the answer says how many were read and what came of each (200, whatever each gave)."""
+    results = []
+    for r in record_incidents(db(), user, text, as_past=_as_past()):
+        entry = {"position": r.position, "identifier": r.identifier}
+        if r.incident is not None:
+            entry.update(status=201 if len(r.incident.messages) == 1 else 200,
+                         incident=incident_json(user, r.incident, detail=True))
+        else:
+            entry.update(status=r.error.status, error={"message": r.error.message,
+                                                       "details": r.error.details})
+        results.append(entry)
+    return jsonify({"read": len(results),
+                    "recorded": sum(1 for r in results if "incident" in r),
+                    "results": results})
 
 
 @bp.get("/incidents/<path:key>")

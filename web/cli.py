@@ -265,7 +265,7 @@ def _split_target(library, target: str) -> tuple[str, str | None]:
 def evaluate(files, incident_path, at, fmt, why_not):
     """Evaluate one incident against agreements: who must act, by when, and why."""
     from engine.compiler import load
-    from engine.incidents import IncidentError, load_incident
+    from engine.incidents import IncidentError, load_incident, load_incidents
     from engine.index import Library
 
     agreements, problems = [], []
@@ -288,19 +288,60 @@ def evaluate(files, incident_path, at, fmt, why_not):
         click.echo(f"{name}: error: cannot read it ({exc.strerror})", err=True)
         raise Failure
     try:
-        incident = load_incident(raw)
-        result = library.evaluate(incident, at=at)
+        loaded = load_incidents(raw)
     except IncidentError as exc:
         click.echo(exc.render(name), err=True)
         raise Failure
-    _warn_expired(name, incident, at)
-    if why_not is not None:
-        _why_not(library, incident, why_not, at, fmt)
+    if len(loaded) == 1 or why_not is not None:
+        # One incident: one evaluation object, as interfaces.md shows.
+        try:
+            incident = load_incident(raw)
+            result = library.evaluate(incident, at=at)
+        except IncidentError as exc:
+            click.echo(exc.render(name), err=True)
+            raise Failure
+        _warn_expired(name, incident, at)
+        if why_not is not None:
+            _why_not(library, incident, why_not, at, fmt)
+        elif fmt == "json":
+            click.echo(result.to_json(), nl=False)
+        else:
+            click.echo(render_text(result, _nothing_given(library, incident, result, at)))
         return
+    _evaluate_each(library, loaded, name, at, fmt)
+
+
+def _evaluate_each(library, loaded, name: str, at, fmt: str) -> None:
+    """A feed, distribution or list of alerts: each evaluated in document order, a JSON array
+    (text: one after another); exit 1 if any was refused, naming it by position and id."""
+    import json
+
+    from engine.incidents import IncidentError
+    results, texts, refused = [], [], 0
+    for item in loaded:
+        where = f"{name}: alert {item.position}" + (f" ({item.identifier})"
+                                                     if item.identifier else "")
+        try:
+            if not item.ok:
+                raise item.error
+            result = library.evaluate(item.incident, at=at)
+        except IncidentError as exc:
+            click.echo(exc.render(where), err=True)
+            refused += 1
+            continue
+        _warn_expired(where, item.incident, at)
+        results.append(result.as_dict())
+        texts.append(render_text(result, _nothing_given(library, item.incident, result, at)))
+    if not loaded:
+        click.echo(f"{name}: error: the file holds no CAP alert", err=True)
+        refused += 1
     if fmt == "json":
-        click.echo(result.to_json(), nl=False)
+        click.echo(json.dumps(results, indent=2, ensure_ascii=False))
     else:
-        click.echo(render_text(result, _nothing_given(library, incident, result, at)))
+        click.echo(f"{len(loaded)} alerts read, {len(results)} evaluated\n")
+        click.echo("\n\n".join(texts))
+    if refused:
+        raise Failure
 
 
 def _warn_expired(name: str, incident, at: datetime | None) -> None:

@@ -438,8 +438,12 @@ PATHS: dict = {
             "tags": ["incidents"], "requestBody": INCIDENT_BODY,
             "responses": {
                 "201": _json(_ref("Incident"), "Recorded, with its duties", LOCATION),
-                "200": _json(_ref("Incident"), "A CAP Update or Cancel applied to the "
-                                               "incident it references", LOCATION),
+                "200": {"description": "A CAP Update or Cancel applied to the incident it "
+                                       "references (an Incident); or, for an Atom/RSS feed, "
+                                       "an EDXL-DE distribution or a list of alerts, each "
+                                       "alert recorded on its own: {read, recorded, results: "
+                                       "[{position, identifier, status, incident | error}]}",
+                        "content": {"application/json": {"schema": {}}}},
                 **COMMON, "403": _error("The caller may not record incidents."),
                 "409": _error("The incident is already recorded, or the alert had expired "
                               "when received (send `as_past=true` to record it as a past "

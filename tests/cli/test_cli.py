@@ -328,7 +328,7 @@ def test_evaluate_cap_xml_incident(workdir):
     out = json.loads(result.stdout)
     assert out["incident"] == "CAP-2026-0001"
     assert out["exercise"] is True
-    assert out["evaluated_at"] == "2026-06-19T04:10:00Z"
+    assert out["evaluated_at"] == "2026-06-19T04:12:00Z"
     assert out == lakeside_evaluation(cap_alert(status="Exercise"))
 
 

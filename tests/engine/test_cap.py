@@ -190,10 +190,50 @@ def test_invalid_mapped_values_are_input_errors():
                             "<onset>2026-06-18T23:10:00</onset>")
     with pytest.raises(IncidentError) as exc:
         evaluate(load_incident(cap_alert(infos=[info])), [flood_agreement()])
-    assert any(m.startswith("$.onset: ") for m in exc.value.messages)
+    # The message names the XML element the sender wrote, not a JSON path.
+    assert exc.value.messages == ["info[1]/onset: '2026-06-18T23:10:00' is not a time with an "
+                                  "offset, such as '2026-03-14T08:00:00Z'"]
     with pytest.raises(IncidentError) as exc:
         evaluate(load_incident(cap_alert(sent="2026-06-18T23:12:00")), [flood_agreement()])
-    assert any(m.startswith("$.reported_at: ") for m in exc.value.messages)
+    assert exc.value.messages[0].startswith("sent: '2026-06-18T23:12:00' is not a time")
+
+
+SPANISH_AGREEMENT = FLOOD_AGREEMENT.replace("  effective 2026-01-01 until 2028-12-31\n",
+                                            "  effective 2026-01-01 until 2028-12-31\n"
+                                            "  language \"es\"\n").replace(
+    "agreement cap-flood", "agreement cap-flood-es")
+
+
+def test_only_the_block_an_agreement_reads_is_validated():
+    alert = cap_alert(infos=[CAP_INFO, SPANISH])
+    # English agreements read block 1: the Spanish block's bad certainty refuses nothing.
+    result = both(alert, [flood_agreement()])
+    assert [(d["clause"], d["party"]) for d in result["duties"]][:1] == [("warn", "lakeside")]
+    # A Spanish agreement reads block 2, and is told which element is wrong.
+    spanish = load(SPANISH_AGREEMENT, "cap-flood-es.agreement")
+    with pytest.raises(IncidentError) as exc:
+        evaluate(load_incident(alert), [flood_agreement(), spanish])
+    assert exc.value.messages == [
+        "info[2]/certainty: 'very likely' is not one of ['observed', 'likely', 'possible', "
+        "'unlikely', 'unknown']"]
+
+
+def test_no_block_in_the_agreements_language_is_warned():
+    french = FLOOD_AGREEMENT.replace("  effective 2026-01-01 until 2028-12-31\n",
+                                     "  effective 2026-01-01 until 2028-12-31\n"
+                                     "  language \"fr\"\n")
+    result = both(cap_alert(), [load(french, "cap-flood-fr.agreement")])
+    assert {"agreement": None, "clause": None,
+            "message": "no <info> block of the alert is in language 'fr': agreements in 'fr' "
+                       "read the first block ('en-US')"} in result["warnings"]
+    assert result["duties"]
+
+
+def test_the_evaluation_says_whether_the_alert_was_signed():
+    assert both(cap_alert(), [flood_agreement()])["signature"] == "absent"
+    assert "signature" not in evaluate({"id": "J", "type": "x",
+                                        "reported_at": "2026-06-19T00:00:00Z"},
+                                       [flood_agreement()]).as_dict()
 
 
 # ================================================================ Cancel

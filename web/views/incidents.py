@@ -22,14 +22,15 @@ from agreements.duties import TRANSITIONS, change_duty, effective_state, get_dut
 from agreements.errors import Conflict, Invalid, NotFound, OperationError
 from agreements.incidents import (LIVE_STATES, ExpiredAlert, _referenced_incident,
                                   check_breaches, executed_in_force, get_incident,
-                                  parse_incident, record_incident, update_incident)
+                                  holds_several, parse_incident, record_incident,
+                                  record_incidents, update_incident)
 from agreements.models import Duty, Organisation, Revision
 from dsl.types import BUILTIN_FIELDS, SCALES, STATUS_VALUES, UNKNOWN, is_list, item_type
 from markupsafe import Markup
 
 from web import fragments
 from web.app import db
-from web.filters import countdown, duty_urls
+from web.filters import countdown, duty_urls, sentence
 from web.views.auth import _safe_next
 
 bp = Blueprint("incidents", __name__)
@@ -293,6 +294,26 @@ def _in_force_compiled(session):
             for r in executed_in_force(session)]
 
 
+def _recorded_several(results):
+    """A feed, distribution or list was read alert by alert: say how many and what came of
+    each, then show the incidents."""
+    recorded = [r for r in results if r.incident is not None]
+    flash(f"{len(results)} alerts read: {len(recorded)} recorded"
+          + (f" ({', '.join(r.incident.key for r in recorded)})" if recorded else "")
+          + (f", {len(results) - len(recorded)} not" if len(recorded) < len(results) else "")
+          + ".", "success" if len(recorded) == len(results) else "warning")
+    for r in results:
+        if r.error is not None:
+            who = f"alert {r.position}" + (f" ({r.identifier})" if r.identifier else "")
+            flash(f"Not recorded: {who}: {sentence(r.error.message)}", "error")
+        else:
+            notes = r.incident.latest_message.notes or {}
+            if notes.get("warnings") or notes.get("why_none"):
+                flash(f"Incident {r.incident.key}: {_summary(r.incident)}, with warnings: "
+                      "see its board.", "warning")
+    return redirect(url_for("incidents.index"))
+
+
 def _flash_recorded(incident, word: str) -> None:
     """The recording banner: a success only when duties were given and nothing was warned."""
     notes = incident.latest_message.notes or {}
@@ -349,8 +370,11 @@ def new():
     if request.method == "POST":
         try:
             text = _submission(fields, kept)
-            incident = record_incident(db(), _user(), text,
-                                       as_past=request.form.get("as_past") == "yes")
+            as_past = request.form.get("as_past") == "yes"
+            if holds_several(text):
+                return _recorded_several(record_incidents(db(), _user(), text,
+                                                          as_past=as_past))
+            incident = record_incident(db(), _user(), text, as_past=as_past)
         except ExpiredAlert as exc:
             # Ask: record it as a past incident, or not at all. The text is kept to re-send.
             expired, status = exc, exc.status
