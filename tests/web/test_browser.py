@@ -124,12 +124,12 @@ def server(tmp_path, monkeypatch):
             urllib.request.urlopen(f"{base_url}/login",
                                    data=b"email=drafter%40compact.example&password=x", timeout=10)
         assert refused.value.code == 400
-        yield base_url, instance
+        yield base_url, instance, app
     app.extensions["compact.engine"].dispose()
 
 
 def test_agreement_from_draft_to_acknowledged_duty_and_verified_pdf(server, tmp_path):
-    base_url, instance = server
+    base_url, instance, _app = server
     shots = Screens(screenshot_folder(tmp_path / "screenshots"))
     watch = BrowserWatch(base_url)
     expect.set_options(timeout=TIMEOUT_MS)
@@ -319,7 +319,7 @@ def story(base_url, tmp_path, shots: Screens, watch: BrowserWatch) -> None:
                 "must relay the warning's protective-action instructions")
             expect(duty.locator(".duty-side .badge.state-open")).to_have_text("open")
             # Onset two minutes ago, 30 minutes to act: a live countdown, not overdue.
-            expect(duty.locator("time.countdown")).to_have_text(re.compile(r"^in 2[6-8] min$"))
+            expect(duty.locator("time.countdown")).to_have_text(re.compile(r"^in 2[7-9] min$"))
             expect(duty.locator(".overdue")).to_have_count(0)
         expect(page.locator("article.duty")).to_have_count(2)
         shots.shoot(page, "incident-board")
@@ -370,3 +370,81 @@ def story(base_url, tmp_path, shots: Screens, watch: BrowserWatch) -> None:
         shots.shoot(page, "verify-result")
         context.close()
         browser.close()
+
+
+# An agreement in force that narrows `type`, for the mistyped-type story.
+FLOOD_PROTOCOL = f"""\
+agreement willow-creek-flood-protocol
+  title "Willow Creek Flood Protocol"
+  kind protocol
+  binding
+  effective {EFFECTIVE}
+
+party {LAKESIDE} "{NAMES[LAKESIDE]}"
+party {HARMON} "{NAMES[HARMON]}"
+
+fields
+  type text one of "flood", "wildfire"
+
+clause sandbags "Sandbags"
+  when incident.type == "flood"
+  {LAKESIDE} must "open sandbag distribution points" within 3 hours
+
+example "a flood"
+  incident \"\"\"{{"id": "X", "type": "flood", "reported_at": "2026-03-14T08:00:00Z"}}\"\"\"
+  expect {LAKESIDE} must sandbags by 2026-03-14T11:00:00Z
+"""
+
+
+def test_a_mistyped_type_is_recorded_with_a_warning_and_a_suggestion(server, tmp_path):
+    """'Flood ' (a capital and a trailing space) gives no duty: the banner says so as a
+    warning, not a success, and the board names the value, the suggestion and why nothing."""
+    from sqlalchemy import select
+
+    from agreements.drafting import create_agreement, publish
+    from agreements.models import User
+    from agreements.signing import sign
+    base_url, _instance, app = server
+    now = datetime.now(timezone.utc)
+    with app.extensions["compact.sessions"]() as session:
+        user = {u.email: u for u in session.scalars(select(User))}
+        create_agreement(session, user["drafter@compact.example"], FLOOD_PROTOCOL, now=now)
+        publish(session, user["drafter@compact.example"], "willow-creek-flood-protocol", 1,
+                now=now)
+        for email in ("lena@lakeside-county.example", "hal@harmon-county.example"):
+            sign(session, user[email], "willow-creek-flood-protocol", 1, signer_name="Signer",
+                 signer_title="Director", consent=True, now=now)
+    watch = BrowserWatch(base_url)
+    incident = ('{"id": "WC-2026-FLOOD-1", "type": "Flood ", "reported_at": "'
+                f'{now:%Y-%m-%dT%H:%M:%S}Z"}}')
+    with sync_playwright() as p:
+        browser = launch(p)
+        context = browser.new_context(viewport=DESKTOP, base_url=base_url)
+        context.set_default_timeout(TIMEOUT_MS)
+        watch.watch(context)
+        page = context.new_page()
+        page.goto("/login")
+        page.get_by_label("E-mail address").fill("coordinator@compact.example")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+        page.goto("/incidents/new#by-paste")
+        page.locator("#by-paste textarea[name=incident_text]").fill(incident)
+        page.locator("#by-paste").get_by_role("button").click()
+        banner = page.locator(".flash-warning").filter(has_text="WC-2026-FLOOD-1")
+        expect(banner).to_have_text(
+            "Incident WC-2026-FLOOD-1 recorded, but no agreement in force gave any duty and "
+            "there is 1 warning: see below why each agreement gave nothing.")
+        expect(page.locator(".flash-success")).to_have_count(0)
+        warnings = page.locator("#evaluation-warnings")
+        expect(warnings.get_by_role("heading")).to_have_text("No duty was given")
+        expect(warnings.locator("ul.warnings li")).to_have_text(
+            "warning type 'Flood ' is not one of the values any agreement lists "
+            "(did you mean 'flood'?)")
+        expect(warnings.locator("ul.why-none > li")).to_contain_text(
+            "sandbags: when incident.type == \"flood\": incident.type == \"flood\" was false "
+            "(was \"Flood \")")
+        page.screenshot(path=str(screenshot_folder(tmp_path / "screenshots") /
+                                 "flood-warning.png"), full_page=True)
+        browser.close()
+    assert not watch.problems, "\n".join(watch.problems)
