@@ -352,7 +352,7 @@ def _warn_expired(name: str, incident, at: datetime | None) -> None:
         expired_at = parse_time(expires) if isinstance(expires, str) else None
     except ValueError:
         return
-    now = at or datetime.now().astimezone()
+    now = at or datetime.now().astimezone().replace(microsecond=0)
     if expired_at is not None and expired_at < now:
         click.echo(f"{name}: warning: this alert expired at {utc_text(expired_at)}, before "
                    f"{'the evaluation time' if at else 'now'} ({utc_text(now)}); its duties are "
