@@ -363,14 +363,16 @@ def party_violations(runs, known: frozenset) -> set[Violation]:
     out = set()
     for ag, data in runs:
         for name in ag.party_fields:
-            value = data.get(name)
-            items = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
-            for index, item in items:
-                if isinstance(item, str) and item not in known:
-                    path = f"$.{name}" + (f"[{index}]" if index is not None else "")
-                    out.add(Violation(path, advice.unknown_party_message(
-                        item, advice.closest(item, known)), name, None))
+            out.update(party_field_violations(name, data.get(name), known))
     return out
+
+
+def party_field_violations(name: str, value, known: frozenset) -> list[Violation]:
+    """The ids in one party field (or list of party) that name no known organisation."""
+    items = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
+    return [Violation(f"$.{name}" + (f"[{index}]" if index is not None else ""),
+                      advice.unknown_party_message(item, advice.closest(item, known)), name, None)
+            for index, item in items if isinstance(item, str) and item not in known]
 
 
 def check_builtins(incident: Incident, languages=(None,)) -> set[Violation]:

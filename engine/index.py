@@ -20,7 +20,7 @@ from engine import conditions as C
 from engine.compiler import CompiledAgreement
 from engine import advice
 from engine.evaluator import (AgreementRun, Evaluation, as_incident, cancelled, check_builtins,
-                              evaluate, finish, known_parties, language_warnings,
+                              evaluate, finish, known_parties, language_warnings, party_field_violations,
                               raise_violations, reported_at, skip_reason, Warning_)
 from engine.schema import Violation, validate_value
 
@@ -359,12 +359,7 @@ class Library:
             value = data.get(field)
             if value is None or not any(a not in skipped_ids for a in owners):
                 continue
-            items = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
-            for index, item in items:
-                if isinstance(item, str) and item not in known:
-                    path = f"$.{field}" + (f"[{index}]" if index is not None else "")
-                    out.add(Violation(path, advice.unknown_party_message(
-                        item, advice.closest(item, known)), field, None))
+            out.update(party_field_violations(field, value, known))
         return out
 
     def _one_of_warnings(self, field: str, value, skipped_ids: frozenset) -> list:
