@@ -398,14 +398,14 @@ def test_run_examples_reports_each_example(app, people, client_for):
     assert body["results"][0] == {"name": "flash flood warning for Lakeside and Harmon at night",
                                   "line": 135, "passed": True, "messages": []}
     wrong = library_text(TASK_FORCE).replace(
-        "expect state_eoc must stand_up by 2026-06-19T05:10:00Z",
-        "expect state_eoc must stand_up by 2026-06-19T06:10:00Z")
+        "expect state_eoc must stand_up by 2026-06-19T05:12:00Z",
+        "expect state_eoc must stand_up by 2026-06-19T06:12:00Z")
     body = client.post("/agreements/examples", json={"source": wrong}).get_json()
     assert body["passed"] == 5 and body["failed"] == 1
     failed = next(r for r in body["results"] if not r["passed"])
     assert failed["messages"] == [
-        "line 143: expected state_eoc must stand_up by 2026-06-19T06:10:00Z, but it is due "
-        "2026-06-19T05:10:00Z"]
+        "line 143: expected state_eoc must stand_up by 2026-06-19T06:12:00Z, but it is due "
+        "2026-06-19T05:12:00Z"]
     body = client.post("/agreements/examples", json={"source": LAKESIDE}).get_json()
     assert set(body) == {"errors"}
     assert body["errors"][0]["line"] == MISSPELT_LINE
@@ -495,7 +495,7 @@ def test_what_if_shows_a_duty_the_new_revision_adds(app, session, people, execut
         assert "+2 added" in text and "Duties added" in text
         assert "Sandbag distribution" in text and "open sandbag distribution points" in text
         assert "Lakeside County Office of Emergency Management" in text
-        assert "2026-06-19 07:10 UTC" in text  # reported 04:10 UTC, within 3 hours
+        assert "2026-06-19 07:12 UTC" in text  # reported (sent) 04:12 UTC, within 3 hours
         assert "compared with revision 1, the one in force" in text
     # The executed revision compared with itself changes nothing.
     response = client_for(people.drafter).post(

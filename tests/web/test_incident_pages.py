@@ -29,11 +29,13 @@ ALERT_KEY = "CO-NWS-2026-0618-FFW-001"
 TORNADO = (INCIDENTS / "harmon-tornado-warning.json").read_text()
 TORNADO_KEY = "CO-NWS-2027-0511-TOR"
 
-# agreements/library/incidents/README.md: the duties of the flash flood warning (CAP Alert).
+# The duties of the flash flood warning (CAP Alert): stand_up and relay_warning run from its
+# `sent` (reported_at, 23:12-05:00 = 04:12Z), liaison and traffic_control from its `onset`
+# (23:10-05:00 = 04:10Z).
 ALERT_DUTIES = {
-    ("state_eoc", "stand_up", "2026-06-19 05:10 UTC"),
-    ("lakeside_county", "relay_warning", "2026-06-19 04:40 UTC"),
-    ("harmon_county", "relay_warning", "2026-06-19 04:40 UTC"),
+    ("state_eoc", "stand_up", "2026-06-19 05:12 UTC"),
+    ("lakeside_county", "relay_warning", "2026-06-19 04:42 UTC"),
+    ("harmon_county", "relay_warning", "2026-06-19 04:42 UTC"),
     ("lakeside_county", "liaison", "2026-06-19 06:10 UTC"),
     ("harmon_county", "liaison", "2026-06-19 06:10 UTC"),
     ("state_patrol", "traffic_control", "2026-06-19 05:40 UTC"),
@@ -41,11 +43,12 @@ ALERT_DUTIES = {
     ("pine_ridge_county", "no_self_dispatch", None),
     ("ashford_county", "no_self_dispatch", None),
 }
-# ... and of the Harmon tornado warning (JSON).
+# ... and of the Harmon tornado warning (JSON). It has no `onset`, so liaison (within 2 hours of
+# incident.onset) has no due time (language.md: an absent anchor leaves the duty without one).
 TORNADO_DUTIES = {
     ("state_eoc", "stand_up", "2027-05-11 21:45 UTC"),
     ("harmon_county", "relay_warning", "2027-05-11 21:15 UTC"),
-    ("harmon_county", "liaison", "2027-05-11 22:45 UTC"),
+    ("harmon_county", "liaison", None),
     ("lakeside_county", "no_self_dispatch", None),
     ("pine_ridge_county", "no_self_dispatch", None),
     ("ashford_county", "no_self_dispatch", None),
@@ -156,15 +159,18 @@ def test_a_cap_upload_is_recorded_and_the_board_shows_the_exact_duties(
     # grouped by party, under the party's name
     assert groups["state_eoc"]["name"] == "State of Columbia Emergency Operations Center"
     assert set(groups["lakeside_county"]["duties"]) == {
-        ("relay_warning", "2026-06-19 04:40 UTC"), ("liaison", "2026-06-19 06:10 UTC")}
+        ("relay_warning", "2026-06-19 04:42 UTC"), ("liaison", "2026-06-19 06:10 UTC")}
     text = page_text(board)
     assert "Incident CO-NWS-2026-0618-FFW-001 recorded: 9 duties for 7 parties." in text
     assert "CAP alert · Alert · received 2026-06-18 12:00 UTC" in text
+    # reported when the alert was sent (23:12-05:00), not at its onset (23:10-05:00)
+    assert page(board).xpath('//dt[text()="Reported"]/following-sibling::dd[1]/time/@datetime') \
+        == ["2026-06-19T04:12:00Z"]
     # the due time as a machine-readable countdown, and the explanation on demand
-    relay = groups["harmon_county"]["duties"][("relay_warning", "2026-06-19 04:40 UTC")]
+    relay = groups["harmon_county"]["duties"][("relay_warning", "2026-06-19 04:42 UTC")]
     countdown = relay.xpath('.//time[contains(@class, "countdown")]')[0]
-    assert countdown.get("datetime") == "2026-06-19T04:40:00Z"
-    assert countdown.text == "in 16 h 40 min"
+    assert countdown.get("datetime") == "2026-06-19T04:42:00Z"
+    assert countdown.text == "in 16 h 42 min"
     why = relay.xpath('.//details[@class="why"]')[0]
     assert why.xpath("./summary")[0].text == "Why, and its history"
     fragment = why.get("data-fragment")  # fetched when opened; the link works without script
@@ -192,6 +198,8 @@ def test_pasted_json_is_recorded(session, people, executed, client_for):
     assert response.status_code == 302
     board = client.get(response.headers["Location"])
     assert duty_set(board) == TORNADO_DUTIES
+    liaison = board_duties(board)["harmon_county"]["duties"][("liaison", None)]
+    assert "no due time: incident.onset is not given" in liaison.text_content()
     assert count(session, Incident) == 1
 
 
@@ -419,7 +427,7 @@ def test_an_exercise_carries_the_banner(people, executed, client_for):
     board = client.get(response.headers["Location"])
     banner = page(board).xpath('//*[contains(@class, "banner-exercise")]')
     assert banner and banner[0].text_content().strip() == "EXERCISE — not a real incident"
-    assert ("state_eoc", "stand_up", "2026-10-07 15:00 UTC") in duty_set(board)
+    assert ("state_eoc", "stand_up", "2026-10-07 15:02 UTC") in duty_set(board)  # sent 14:02Z
     assert page(board).xpath('//article//span[contains(@class, "badge exercise")]')
     listing = client.get("/incidents")
     assert page(listing).xpath('//tbody//span[contains(@class, "badge exercise")]')
@@ -434,12 +442,12 @@ def test_the_board_marks_breaches_when_duties_fall_overdue(session, people, exec
     fixed_clock.now = datetime(2026, 6, 19, 5, 0, tzinfo=timezone.utc)
     board = client.get(f"/incidents/{ALERT_KEY}")
     relay = board_duties(board)["harmon_county"]["duties"][("relay_warning",
-                                                             "2026-06-19 04:40 UTC")]
+                                                             "2026-06-19 04:42 UTC")]
     assert relay.xpath('.//span[@class="badge state-breached"]')
     assert relay.xpath('.//span[@class="badge overdue"]')
-    assert relay.xpath('.//time[@class="countdown badge overdue"]')[0].text == "20 min overdue"
+    assert relay.xpath('.//time[@class="countdown badge overdue"]')[0].text == "18 min overdue"
     assert duty_of(session, ALERT_KEY, "harmon_county", "relay_warning").state == "breached"
-    stand_up = board_duties(board)["state_eoc"]["duties"][("stand_up", "2026-06-19 05:10 UTC")]
+    stand_up = board_duties(board)["state_eoc"]["duties"][("stand_up", "2026-06-19 05:12 UTC")]
     assert stand_up.xpath('.//span[@class="badge state-open"]')
     listing = client.get("/incidents")
     overdue = page(listing).xpath('//tbody/tr/td[@data-label="Overdue"]')[0]
@@ -553,8 +561,14 @@ def test_a_cap_update_supersedes_and_adds_duties(session, people, executed, clie
     assert response.headers["Location"] == f"/incidents/{ALERT_KEY}"
     board = client.get(response.headers["Location"])
     duties = duty_set(board)
-    assert ("pine_ridge_county", "relay_warning", "2026-06-19 04:40 UTC") in duties
+    # The incident was reported when the first alert was sent (04:12Z): the update extends the
+    # warned area but does not move the deadlines the alert set running.
+    assert ("pine_ridge_county", "relay_warning", "2026-06-19 04:42 UTC") in duties
     assert ("pine_ridge_county", "liaison", "2026-06-19 06:10 UTC") in duties
+    assert ("lakeside_county", "relay_warning", "2026-06-19 04:42 UTC") in duties
+    assert ("state_eoc", "stand_up", "2026-06-19 05:12 UTC") in duties
+    assert page(board).xpath('//dt[text()="Reported"]/following-sibling::dd[1]/time/@datetime') \
+        == ["2026-06-19T04:12:00Z"]
     assert ("pine_ridge_county", "no_self_dispatch", None) not in duties
     assert ("ashford_county", "no_self_dispatch", None) in duties
     assert "CAP alert · Update" in page_text(board)
