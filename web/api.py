@@ -41,7 +41,9 @@ PUBLIC_ENDPOINTS = frozenset({"api.openapi"})
 JSON_TYPES = frozenset({"application/json"})
 XML_TYPES = frozenset({"application/xml", "text/xml", "application/cap+xml"})
 # What the engine says when it cannot even read the text: a malformed body, not a bad incident.
-_SYNTAX_PREFIXES = ("not valid JSON", "not valid XML", "the incident is not UTF-8 text")
+_SYNTAX_PREFIXES = ("not valid JSON", "not valid XML", "the incident is not UTF-8 text",
+                    "the file is not valid XML", "the XML declares the encoding",
+                    "the XML is not valid text in the encoding")
 _KIND = re.compile(r"^[ \t]+kind[ \t]+([A-Za-z_][\w-]*)", re.MULTILINE)
 _OF_AGREEMENT = re.compile(r"of agreement ([a-z][a-z0-9_-]*)")
 

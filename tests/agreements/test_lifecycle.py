@@ -97,9 +97,9 @@ def test_the_whole_life_of_an_agreement(db, tmp_path, monkeypatch):
     assert incident.messages[0].mapped["type"] == "flash flood warning"
     duties = live(incident)
     assert {k: (d.modality, d.due) for k, d in duties.items()} == {
-        ("stand_up", "state_eoc"): ("must", utc("2026-06-19T05:10:00Z")),
-        ("relay_warning", "lakeside_county"): ("must", utc("2026-06-19T04:40:00Z")),
-        ("relay_warning", "harmon_county"): ("must", utc("2026-06-19T04:40:00Z")),
+        ("stand_up", "state_eoc"): ("must", utc("2026-06-19T05:12:00Z")),  # sent + 1 hour
+        ("relay_warning", "lakeside_county"): ("must", utc("2026-06-19T04:42:00Z")),
+        ("relay_warning", "harmon_county"): ("must", utc("2026-06-19T04:42:00Z")),
         ("liaison", "lakeside_county"): ("must", utc("2026-06-19T06:10:00Z")),
         ("liaison", "harmon_county"): ("must", utc("2026-06-19T06:10:00Z")),
         ("traffic_control", "state_patrol"): ("must", utc("2026-06-19T05:40:00Z")),
@@ -139,7 +139,7 @@ def test_the_whole_life_of_an_agreement(db, tmp_path, monkeypatch):
     assert duties[("relay_warning", "harmon_county")].state == "breached"
     assert duties[("relay_warning", "lakeside_county")].state == "fulfilled"
     escalation = duties[("relay_escalation", "state_eoc")]
-    assert escalation.due == utc("2026-06-19T04:55:00Z")
+    assert escalation.due == utc("2026-06-19T04:57:00Z")  # 15 minutes after the 04:42 breach
     assert escalation.escalation_of_id == duties[("relay_warning", "harmon_county")].id
     assert any("breached relay_warning" in b for b in escalation.because)
 

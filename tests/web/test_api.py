@@ -28,7 +28,7 @@ from web.openapi import DOCUMENT
 
 from .conftest import ALERT, TASK_FORCE, TASK_FORCE_ID
 
-NOW = datetime(2026, 6, 19, 4, 15, tzinfo=timezone.utc)  # just after the alert's onset
+NOW = datetime(2026, 6, 19, 4, 15, tzinfo=timezone.utc)  # just after the alert was sent
 ALERT_KEY = "CO-NWS-2026-0618-FFW-001"
 UPDATE = (LIBRARY / "incidents" / "cap-flash-flood-update.xml").read_bytes()
 CANCEL = (LIBRARY / "incidents" / "cap-flash-flood-cancel.xml").read_bytes()
@@ -38,11 +38,13 @@ MUTUAL_AID_ID = "columbia-intrastate-mutual-aid"
 XML = {"Content-Type": "application/xml"}
 JSON = {"Content-Type": "application/json"}
 
-# The duties of the flash flood warning (agreements/library/incidents/README.md).
+# The duties of the flash flood warning (agreements/library/incidents/README.md): stand_up and
+# relay_warning run from its sending (23:12-05:00), liaison and traffic control from its onset
+# (23:10-05:00).
 ALERT_DUTIES = {
-    ("stand_up", "state_eoc", "must", "2026-06-19T05:10:00Z"),
-    ("relay_warning", "lakeside_county", "must", "2026-06-19T04:40:00Z"),
-    ("relay_warning", "harmon_county", "must", "2026-06-19T04:40:00Z"),
+    ("stand_up", "state_eoc", "must", "2026-06-19T05:12:00Z"),
+    ("relay_warning", "lakeside_county", "must", "2026-06-19T04:42:00Z"),
+    ("relay_warning", "harmon_county", "must", "2026-06-19T04:42:00Z"),
     ("liaison", "lakeside_county", "must", "2026-06-19T06:10:00Z"),
     ("liaison", "harmon_county", "must", "2026-06-19T06:10:00Z"),
     ("traffic_control", "state_patrol", "must", "2026-06-19T05:40:00Z"),
@@ -276,7 +278,7 @@ def test_record_a_cap_alert(session, people, executed, api):
     validator("Incident").validate(incident)
     assert incident["id"] == ALERT_KEY and incident["state"] == "active"
     assert incident["type"] == "flash flood warning" and incident["exercise"] is False
-    assert incident["reported_at"] == "2026-06-19T04:10:00Z"
+    assert incident["reported_at"] == "2026-06-19T04:12:00Z"  # alert/sent, not info/onset
     assert [(m["sequence"], m["format"], m["message_type"], m["cap_identifier"])
             for m in incident["messages"]] == [(1, "cap", "Alert", ALERT_KEY)]
     assert duty_keys(incident["duties"]) == ALERT_DUTIES
@@ -297,7 +299,8 @@ def test_record_a_json_incident(session, people, executed, api):
     assert duty_keys(response.json["duties"]) == {
         ("stand_up", "state_eoc", "must", "2027-05-11T21:45:00Z"),
         ("relay_warning", "harmon_county", "must", "2027-05-11T21:15:00Z"),
-        ("liaison", "harmon_county", "must", "2027-05-11T22:45:00Z"),
+        # liaison runs from incident.onset, which the JSON incident does not give: no due time.
+        ("liaison", "harmon_county", "must", None),
         ("no_self_dispatch", "lakeside_county", "must not", None),
         ("no_self_dispatch", "pine_ridge_county", "must not", None),
         ("no_self_dispatch", "ashford_county", "must not", None),
@@ -317,7 +320,7 @@ def test_only_coordinators_and_admins_record(session, people, executed, api):
 
 @pytest.mark.parametrize("body, headers, status, words", [
     (b'{"id": "X-1", "type": ', JSON, 400, "not valid JSON"),
-    (b"<alert><unclosed></alert>", XML, 400, "not valid XML"),
+    (b"<alert><unclosed></alert>", XML, 400, "the file is not valid XML: mismatched tag"),
     (ALERT, JSON, 400, "it is XML"),
     (json.dumps(TORNADO).encode(), XML, 400, "not XML"),
     (b"", JSON, 400, "no body"),
@@ -378,7 +381,10 @@ def test_cap_update_and_cancel_of_a_recorded_alert(session, people, executed, ap
     assert updated.status_code == 200, updated.data[:800]
     assert updated.headers["Location"] == f"/api/incidents/{ALERT_KEY}"
     live = [d for d in updated.json["duties"] if d["state"] != "superseded"]
-    assert ("relay_warning", "pine_ridge_county", "must", "2026-06-19T04:40:00Z") in \
+    # The update (sent 01:30-05:00) brings in Pine Ridge; deadlines keep running from the first
+    # alert's sending (04:12Z), which stays the incident's report time.
+    assert updated.json["reported_at"] == "2026-06-19T04:12:00Z"
+    assert ("relay_warning", "pine_ridge_county", "must", "2026-06-19T04:42:00Z") in \
         duty_keys(live)
     assert ("no_self_dispatch", "pine_ridge_county", "must not", None) not in duty_keys(live)
     assert [m["message_type"] for m in updated.json["messages"]] == ["Alert", "Update"]
@@ -587,12 +593,14 @@ def test_a_partner_learns_nothing_of_agreements_it_is_no_party_to(session, peopl
              consent=True, now=NOW)
     dep, lakeside = api(people.partners["columbia_dep"]), api(people.partners["lakeside_county"])
     coordinator = api(people.coordinator)
-    # 'tornado warning' is not one of the mutual aid agreement's types: a warning for it.
-    full = coordinator.post("/api/evaluate", json=TORNADO).json
+    # A local declaration activates the mutual aid agreement, whose regional role finds no party
+    # in region 'Harmon County': a warning of that agreement.
+    declared = {**TORNADO, "declaration": "local"}
+    full = coordinator.post("/api/evaluate", json=declared).json
     assert second in {w["agreement"] for w in full["warnings"]}
     assert second in {w["agreement"] for w in lakeside.post("/api/evaluate",
-                                                            json=TORNADO).json["warnings"]}
-    assert dep.post("/api/evaluate", json=TORNADO).json["warnings"] == []
+                                                            json=declared).json["warnings"]}
+    assert dep.post("/api/evaluate", json=declared).json["warnings"] == []
 
     bad = {**TORNADO, "request_authorised": "yes"}
     error = assert_error(coordinator.post("/api/evaluate", json=bad), 422)
