@@ -12,7 +12,7 @@ from agreements.access import require_role
 from agreements.clock import moment
 from agreements.errors import Invalid
 from agreements.incidents import (_evaluation_time, _reported_at, executed_in_force,
-                                  parse_incident, withdrawn)
+                                  latest_facts, withdrawn)
 from agreements.models import Incident, User
 from engine.whynot import Answer, WhyNotError
 
@@ -34,7 +34,7 @@ def why_not(session: Session, actor: User, incident: Incident, agreement: str | 
     incident's latest message. Without an agreement: for every agreement that gave this
     incident a duty: each clause that gave nobody a duty, and each party a clause left out."""
     require_role(actor, "coordinator", "admin", doing="ask why a party was not tasked")
-    parsed = parse_incident(incident.latest_message.received)
+    parsed = latest_facts(incident)
     at = moment(now)
     at = _reported_at(parsed, at) if incident.state == "past" else _evaluation_time(parsed, at)
     revisions = executed_in_force(session)

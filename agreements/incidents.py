@@ -109,6 +109,26 @@ def _with_fulfilments(parsed: EngineIncident, incident: Incident | None) -> Engi
                                variants=tuple((lang, add(d)) for lang, d in parsed.variants))
 
 
+def _reported_as(parsed: EngineIncident, reported: datetime) -> EngineIncident:
+    from engine.deadlines import utc_text
+    text = utc_text(reported)
+
+    def put(data: dict) -> dict:
+        return {**data, "reported_at": text}
+
+    return dataclasses.replace(parsed, data=put(parsed.data),
+                               variants=tuple((lang, put(d)) for lang, d in parsed.variants))
+
+
+def latest_facts(incident: Incident) -> EngineIncident:
+    """The incident as its latest message tells it (a CAP Update keeps the first report)."""
+    message = incident.latest_message
+    parsed = parse_incident(message.received)
+    if parsed.format == "cap" and message.sequence > 1:
+        parsed = _reported_as(parsed, incident.reported_at)
+    return parsed
+
+
 def evaluate_in_store(session: Session, parsed: EngineIncident, at: datetime,
                       incident: Incident | None = None) -> tuple[Evaluation, dict]:
     """Evaluate against every executed agreement; withdrawn parties are left out.
@@ -315,6 +335,10 @@ def _apply(session: Session, actor: User, incident: Incident | None, parsed: Eng
             "record it as a past incident (its duties are evaluated at its own time and are "
             "never breached by the delay), or do not record it",
             [f"expires: {parsed.data['expires']}"])
+    if incident is not None and parsed.format == "cap":
+        # A CAP Update is sent later about the same incident: deadlines that run from the
+        # report keep running from the first alert, not from each update.
+        parsed = _reported_as(parsed, incident.reported_at)
     evaluation_at = _reported_at(parsed, at) if past else _evaluation_time(parsed, at)
     evaluation, revisions = evaluate_in_store(session, parsed, evaluation_at, incident)
     created = incident is None
@@ -432,7 +456,7 @@ def check_breaches(session: Session, actor: User | None = None, *,
         Duty.state.in_(("open", "acknowledged")), Duty.due < at).distinct()).all()
     for incident in overdue:
         message = incident.latest_message
-        parsed = parse_incident(message.received)
+        parsed = latest_facts(incident)
         evaluation, revisions = evaluate_in_store(session, parsed, at, incident)
         counts, _ = sync_duties(session, incident, message, evaluation, revisions, None, at,
                                 "re-evaluated after a breach")

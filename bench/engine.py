@@ -358,6 +358,7 @@ def mismatch(n: int, inc: dict, at, indexed, linear, agreements, texts, seed: in
     keep = [(ag, t) for ag, t in zip(agreements, texts) if ag.id in involved]
     keep = keep or list(zip(agreements, texts))
     small = Library([ag for ag, _ in keep])
+    small.known = on_record(n)
     still = small.evaluate(inc, at).as_dict() != small.evaluate_linear(inc, at).as_dict()
     path = RESULTS / f"mismatch-{n}-{inc['id']}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -373,8 +374,15 @@ def mismatch(n: int, inc: dict, at, indexed, linear, agreements, texts, seed: in
              ".evaluate_linear; it also holds the engine's diff from HEAD)")
 
 
+def on_record(size: int) -> frozenset:
+    """Every organisation of the generated world, as the application has them on record: an
+    incident's party fields may name any of them (interfaces.md)."""
+    return frozenset(o["id"] for region in world(size) for o in orgs_of(region))
+
+
 def run_size(n, agreements, texts, incidents, linear_limit, seed) -> dict:
     library, build = timed(Library, agreements[:n])
+    library.known = on_record(n)
     library.evaluate(*incidents[0]), library.evaluate_linear(*incidents[0])  # warm caches
     gc.collect()
     ts, share, duties = {"indexed": [], "linear": []}, {"indexed": [], "linear": []}, []

@@ -60,7 +60,11 @@ def looks_like_xml(data: bytes) -> bool:
         if data.startswith(bom):
             if bom == codecs.BOM_UTF8:
                 return data[len(bom):].lstrip(b" \t\r\n").startswith(b"<")
-            return True  # UTF-16 and UTF-32 are XML here; a JSON incident is UTF-8
+            try:  # UTF-16 or UTF-32: XML only if its first character is `<`
+                text = data.decode(_, errors="strict").lstrip("\ufeff")
+            except (UnicodeDecodeError, LookupError):
+                return False
+            return text.lstrip(" \t\r\n").startswith("<")
     if data[:2] in (b"<\x00", b"\x00<") or data[:4] in (b"\x00\x00\x00<", b"<\x00\x00\x00"):
         return True
     return data.lstrip(b" \t\r\n").startswith(b"<")

@@ -566,8 +566,8 @@ def test_an_unknown_encoding_is_refused_clearly():
 def test_json_bytes_are_utf8():
     assert load_incident(b'\xef\xbb\xbf{"id": "J-1", "type": "flood", '
                          b'"reported_at": "2026-01-01T00:00:00Z"}').id == "J-1"
-    # UTF-16 with a byte order mark is taken for XML (a JSON incident is UTF-8): not valid XML.
-    assert rejection('{"id": "J-1"}'.encode("utf-16")).startswith("the file is not valid XML")
+    # UTF-16 JSON is not XML (its first character is not `<`), and a JSON incident is UTF-8.
+    assert rejection('{"id": "J-1"}'.encode("utf-16")) == "the incident is not UTF-8 text"
     assert rejection(b'{"id": "\xe9"}') == "the incident is not UTF-8 text"
 
 
