@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -331,7 +331,8 @@ def _apply(session: Session, actor: User, incident: Incident | None, parsed: Eng
     past = expires is not None and expires < at
     if past and not as_past:
         raise ExpiredAlert(
-            f"alert {parsed.id} expired at {expires:%Y-%m-%d %H:%M} UTC, before it was received; "
+            f"alert {parsed.id} expired at {expires.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC, "
+            "before it was received; "
             "record it as a past incident (its duties are evaluated at its own time and are "
             "never breached by the delay), or do not record it",
             [f"expires: {parsed.data['expires']}"])

@@ -347,7 +347,7 @@ def index():
     counts = {}
     if incidents:
         query = (select(Duty.incident_id, Duty.state, Duty.modality, Duty.due)
-                 .where(Duty.state.in_(LIVE_STATES)))
+                 .where(Duty.state.in_(LIVE_STATES), Duty.past.is_(False)))
         if user.role == "partner":
             query = query.where(Duty.party_id == user.organisation_id)
         for incident_id, state, modality, due in db().execute(query):
@@ -471,7 +471,7 @@ def board(key: str):
 
 
 BOARD_COLUMNS = (Duty.id, Duty.party_id, Duty.state, Duty.due, Duty.modality, Duty.exercise,
-                 Duty.agreement_slug, Duty.clause, Duty.costs, Duty.revision_id)
+                 Duty.agreement_slug, Duty.clause, Duty.costs, Duty.revision_id, Duty.past)
 
 
 def _duty_cards(session, groups, states, actions, names, now, here) -> dict[str, Markup]:
@@ -486,7 +486,7 @@ def _duty_cards(session, groups, states, actions, names, now, here) -> dict[str,
             cost_names = tuple(names.get(c.get("party"), c.get("party")) for c in d.costs or ())
             # A duty's text never changes, so the database and its id stand for it; the rest
             # of what its card shows is in the key too, but for the countdown, filled below.
-            keys[d.id] = (database, d.id, states[d.id], d.due is not None and d.due < now,
+            keys[d.id] = (database, d.id, states[d.id], d.due is not None and d.due < now, d.past,
                           tuple(actions[d.id]), cost_names, context["patterns"])
     found = fragments.cached(keys.values())
     missing = [i for i, key in keys.items() if key not in found]
