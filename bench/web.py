@@ -88,7 +88,7 @@ def prepare(folder: Path, agreements: int, seed: int) -> dict:
         drafter = session.scalar(select(User).where(User.role == "drafter"))
         wide = wide_agreement(50, 10)
         revision = create_agreement(session, drafter, wide, now=T0)
-        publish(session, drafter, revision.agreement.slug, 1, now=T0)
+        publish(session, drafter, revision.agreement.slug, 1, confirm_warnings=True, now=T0)
         for party, name in revision.parties:
             if session.get(Organisation, party) is None:
                 session.add(Organisation(id=party, name=name, created_at=T0))
