@@ -88,15 +88,22 @@ class FormField:
         return f"field-{self.name}"
 
 
-BUILTIN_ORDER = ("id", "type", "reported_at", "status", "severity", "urgency", "certainty",
-                 "region", "area")
+BUILTIN_ORDER = ("id", "type", "reported_at", "onset", "expires", "status", "severity",
+                 "urgency", "certainty", "region", "area")
 BUILTIN_LABELS = {"id": "Incident id", "type": "Type", "reported_at": "Reported at (UTC)",
+                  "onset": "Onset (UTC)", "expires": "Expires (UTC)",
                   "status": "Status", "severity": "Severity", "urgency": "Urgency",
                   "certainty": "Certainty", "region": "Region", "area": "Area codes"}
 BUILTIN_HINTS = {"id": "A unique reference, e.g. CO-2026-0618-FLOOD.",
                  "area": "Geocodes separated by commas, e.g. FIPS:039001, FIPS:039003.",
-                 "status": "An exercise or test gives duties marked as exercise."}
-SKIPPED = {"fulfilled", "cap"}  # lists of records and whole alerts: JSON or CAP only
+                 "status": "An exercise or test gives duties marked as exercise.",
+                 "onset": "When the hazard begins, if known: clauses may count from it.",
+                 "expires": "When the alert expires, if it says so."}
+# Lists of records, whole alerts and what only a CAP alert says: JSON or CAP only. (`onset`
+# and `expires`, which deadlines and expiry read, stay in the form.)
+SKIPPED = {"fulfilled", "cap", "info", "geometry", "signature", "effective", "regions",
+           "event_codes", "parameters", "categories", "response_types", "headline",
+           "description", "instruction", "sender", "sender_name"}
 
 
 def _kind(info) -> str:
