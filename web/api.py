@@ -39,7 +39,8 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 PUBLIC_ENDPOINTS = frozenset({"api.openapi"})
 JSON_TYPES = frozenset({"application/json"})
-XML_TYPES = frozenset({"application/xml", "text/xml", "application/cap+xml"})
+XML_TYPES = frozenset({"application/xml", "text/xml", "application/cap+xml",
+                       "application/atom+xml", "application/rss+xml"})
 # What the engine says when it cannot even read the text: a malformed body, not a bad incident.
 _SYNTAX_PREFIXES = ("not valid JSON", "not valid XML", "the incident is not UTF-8 text",
                     "the file is not valid XML", "the XML declares the encoding",

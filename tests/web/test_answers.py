@@ -292,6 +292,23 @@ def test_an_expired_alert_is_recorded_as_past_only_when_asked(executed, people, 
     assert "breached" not in text_of(recorded).lower().split("duties now")[1][:200]
 
 
+def test_the_api_asks_before_recording_an_expired_alert(executed, people, app, bearer,
+                                                        fixed_clock, session):
+    fixed_clock["now"] = AFTER_EXPIRY
+    api = app.test_client()
+    headers = {**bearer(people.coordinator), "Content-Type": "application/xml"}
+    asked = api.post("/api/incidents", data=ALERT, headers=headers)
+    assert asked.status_code == 409
+    assert asked.json["error"]["message"].startswith(
+        "alert CO-NWS-2026-0618-FFW-001 expired at 2026-06-19 10:15 UTC, before it was "
+        "received; record it as a past incident")
+    assert session.scalar(select(func.count(Incident.id))) == 0
+    done = api.post("/api/incidents?as_past=true", data=ALERT, headers=headers)
+    assert done.status_code == 201
+    assert done.json["state"] == "past"
+    assert {d["effective_state"] for d in done.json["duties"]} == {"open"}
+
+
 # ---------------------------------------------------------------- several alerts
 
 def two_alerts() -> bytes:

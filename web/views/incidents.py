@@ -37,8 +37,9 @@ bp = Blueprint("incidents", __name__)
 
 # What an uploaded incident may be: a JSON incident or a CAP 1.2 alert, nothing else.
 UPLOAD_TYPES = {"application/json", "text/json", "application/xml", "text/xml",
-                "application/cap+xml", "application/octet-stream"}
-UPLOAD_SUFFIXES = {".json", ".xml", ".cap"}
+                "application/cap+xml", "application/atom+xml", "application/rss+xml",
+                "application/octet-stream"}
+UPLOAD_SUFFIXES = {".json", ".xml", ".cap", ".atom", ".rss"}
 DONE = {action: to_state for action, (to_state, *_rest) in TRANSITIONS.items()}
 
 
