@@ -32,7 +32,8 @@ def why_not(session: Session, actor: User, incident: Incident, agreement: str | 
             now: datetime | None = None) -> WhyNotReport:
     """Why a clause gave no duty (to a party), against the agreements in force and the
     incident's latest message. Without an agreement: for every agreement that gave this
-    incident a duty: each clause that gave nobody a duty, and each party a clause left out."""
+    incident a duty: each clause that gave nobody a duty, and each party that a clause's role
+    (read from the incident) left out; a clause that names its parties outright is not asked."""
     require_role(actor, "coordinator", "admin", doing="ask why a party was not tasked")
     parsed = latest_facts(incident)
     at = moment(now)
@@ -70,6 +71,9 @@ def _untasked(library, parsed, incident: Incident, at, excluded) -> list[Answer]
             if not whole.gave_duty:
                 out.append(whole)  # the clause gave nobody a duty: one reason for all
                 continue
+            role = compiled.roles.get(clause.subject)
+            if role is None or role.kind == "fixed":
+                continue  # it names its parties outright: nobody else could have been tasked
             for party in compiled.parties:
                 if (clause.id, party.id) not in tasked[slug]:
                     out.extend(library.why_not(parsed, slug, clause.id, party.id, at=at,
