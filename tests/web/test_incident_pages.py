@@ -321,8 +321,8 @@ def test_other_kinds_of_file_are_refused_with_415(session, people, executed, cli
                                                   mimetype):
     response = upload(client_for(people.coordinator), "/incidents/new", ALERT, name, mimetype)
     assert response.status_code == 415
-    assert "upload a JSON incident (.json) or a CAP 1.2 alert (.xml or .cap)" in \
-        page_text(response)
+    assert ("upload a JSON incident (.json), a CAP alert (.xml or .cap), or a feed of alerts "
+            "(.xml, .atom or .rss)") in page_text(response)
     assert count(session, Incident) == 0
 
 

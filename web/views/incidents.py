@@ -35,7 +35,7 @@ from web.views.auth import _safe_next
 
 bp = Blueprint("incidents", __name__)
 
-# What an uploaded incident may be: a JSON incident or a CAP 1.2 alert, nothing else.
+# What an uploaded incident may be: a JSON incident, a CAP alert or a file of alerts, nothing else.
 UPLOAD_TYPES = {"application/json", "text/json", "application/xml", "text/xml",
                 "application/cap+xml", "application/atom+xml", "application/rss+xml",
                 "application/octet-stream"}
@@ -242,13 +242,13 @@ def _uploaded_text(upload) -> bytes:
     """The bytes of an uploaded incident file, if it is a JSON incident or a CAP alert."""
     name = (upload.filename or "").strip() if upload is not None else ""
     if not name:
-        raise Invalid("choose a file to upload: a JSON incident (.json) or a CAP 1.2 alert "
-                      "(.xml or .cap)")
+        raise Invalid("choose a file to upload: a JSON incident (.json), a CAP alert (.xml or "
+                      ".cap), or a feed of alerts (.xml, .atom or .rss)")
     suffix = PurePosixPath(name.replace("\\", "/")).suffix.lower()
     mimetype = (upload.mimetype or "application/octet-stream").lower()
     if suffix not in UPLOAD_SUFFIXES or mimetype not in UPLOAD_TYPES:
         raise Unsupported(f"'{name}' ({mimetype}) is not an incident file: upload a JSON incident "
-                          f"(.json) or a CAP 1.2 alert (.xml or .cap)")
+                          f"(.json), a CAP alert (.xml or .cap), or a feed of alerts (.xml, .atom or .rss)")
     data = upload.read()
     if not data.strip():
         raise Invalid(f"'{name}' is empty")
@@ -268,7 +268,7 @@ def _submission(fields: list[FormField] | None, kept: dict):
         return _uploaded_text(request.files.get("incident_file"))
     kept["source"] = "paste"
     if not kept["text"].strip():
-        raise Invalid("paste an incident: a JSON object, or a CAP 1.2 alert")
+        raise Invalid("paste an incident: a JSON object, or a CAP alert")
     return kept["text"]
 
 
