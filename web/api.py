@@ -32,7 +32,7 @@ from agreements.users import user_for_token
 from dsl.errors import CompactError
 from dsl.parser import parse_time
 from engine.evaluator import Evaluation
-from web.app import db
+from web.db import db
 from web.errors import error_response
 
 bp = Blueprint("api", __name__, url_prefix="/api")

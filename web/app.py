@@ -13,6 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from agreements.db import database_url, instance_path, make_engine, session_factory, upgrade
 from agreements.models import User
+from web.db import db  # noqa: F401 - also reachable as web.app.db, as before
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -100,14 +101,6 @@ def create_app(config: dict | None = None) -> Flask:
         return response
 
     return app
-
-
-def db():
-    """The request's database session (closed when the request ends)."""
-    from flask import current_app
-    if "db" not in g:
-        g.db = current_app.extensions["compact.sessions"]()
-    return g.db
 
 
 @login_manager.user_loader

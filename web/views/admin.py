@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from agreements.errors import Conflict, Invalid
 from agreements.models import ROLES, Organisation, User
 from agreements.users import create_organisation, create_user, update_user
-from web.app import db
+from web.db import db
 
 bp = Blueprint("admin", __name__)
 

@@ -34,7 +34,7 @@ from agreements.whatif import what_if as run_what_if
 from dsl.errors import CompactError, Diagnostic
 from engine.compiler import check_source, compile_document
 from engine.examples import run_examples as run_agreement_examples
-from web.app import db
+from web.db import db
 from web.filters import sentence
 from web.errors import TITLES
 

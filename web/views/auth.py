@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from agreements.models import ApiToken
 from agreements.users import authenticate, create_token, revoke_token
-from web.app import db
+from web.db import db
 
 bp = Blueprint("auth", __name__)
 

@@ -29,7 +29,7 @@ from dsl.types import BUILTIN_FIELDS, SCALES, STATUS_VALUES, UNKNOWN, is_list, i
 from markupsafe import Markup
 
 from web import fragments
-from web.app import db
+from web.db import db
 from web.filters import countdown, duty_urls, sentence
 from web.views.auth import _safe_next
 

@@ -20,7 +20,7 @@ from agreements.incidents import LIVE_STATES
 from agreements.models import Agreement, Duty, Incident, Revision, Withdrawal
 from agreements.signing import sign as sign_revision
 from agreements.signing import signature_slots, withdraw as give_notice, withdrawal_effective_at
-from web.app import db
+from web.db import db
 from web.views.incidents import _party_names, _refresh_breaches, _state_order, allowed_actions
 
 bp = Blueprint("partner", __name__)

@@ -8,7 +8,7 @@ from werkzeug.routing import BuildError
 
 from agreements.access import can_see_agreement
 from agreements.documents import verify_document
-from web.app import db
+from web.db import db
 
 bp = Blueprint("verify", __name__)
 

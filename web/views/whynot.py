@@ -9,7 +9,7 @@ from agreements.errors import Invalid, NotFound
 from agreements.explain import why_not
 from agreements.incidents import get_incident
 from agreements.access import can_see_incident
-from web.app import db
+from web.db import db
 
 bp = Blueprint("whynot", __name__)
 
