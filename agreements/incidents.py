@@ -16,7 +16,7 @@ from agreements.clock import moment
 from agreements.errors import Conflict, Invalid, NotFound, OperationError
 from agreements.models import (Agreement, Duty, DutyEvent, Incident, IncidentMessage,
                                Organisation, Revision, User, Withdrawal)
-from dsl.parser import parse_time
+from dsl.timestamps import parse_time
 from engine.evaluator import Duty as EngineDuty
 from engine.evaluator import Evaluation
 from engine.incidents import Incident as EngineIncident

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import textwrap
-from datetime import date, datetime
+from datetime import date
 from contextvars import ContextVar
 from functools import lru_cache
 
@@ -13,6 +13,7 @@ import pyparsing as pp
 from dsl import ast
 from dsl.errors import CompactError, Diagnostic, Span
 from dsl.lexical import scan_comments, suggest
+from dsl.timestamps import TIME_RE, parse_time  # noqa: F401 - parse_time re-exported
 
 pp.ParserElement.set_default_whitespace_chars(" \t\r\n")
 
@@ -37,7 +38,6 @@ UNITS = {"minute": "minute", "minutes": "minute", "hour": "hour", "hours": "hour
          "day": "day", "days": "day", "week": "week", "weeks": "week",
          "business day": "business day", "business days": "business day"}
 
-TIME_RE = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})"
 DATE_RE = r"\d{4}-\d{2}-\d{2}"
 _ESCAPE = re.compile(r"\\(.)")
 
@@ -53,13 +53,6 @@ def _Fatal(s: str, loc: int, message: str) -> pp.ParseFatalException:
 def _listed(expr: pp.ParserElement) -> pp.ParserElement:
     """`expr, expr, ...` where a comma must be followed by another item."""
     return expr + pp.ZeroOrMore(pp.Suppress(",") - expr)
-
-
-def parse_time(raw: str) -> datetime:
-    value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    if value.tzinfo is None:
-        raise ValueError("a time needs an offset such as Z or -05:00")
-    return value
 
 
 def unquote(raw: str) -> str:

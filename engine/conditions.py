@@ -6,7 +6,7 @@ import json
 from datetime import date, datetime
 
 from dsl import ast
-from dsl.parser import parse_time
+from dsl.timestamps import parse_time
 from dsl.types import SCALE_RANK, SCALES, is_list, item_type
 
 MISSING = object()

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Iterable
 
-from dsl.parser import parse_time
+from dsl.timestamps import parse_time
 from dsl.types import BUILTIN_FIELDS
 from engine import advice
 from engine import conditions as C

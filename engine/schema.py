@@ -9,7 +9,7 @@ from functools import lru_cache
 
 import jsonschema
 
-from dsl.parser import TIME_RE
+from dsl.timestamps import TIME_RE
 from dsl.types import BUILTIN_FIELDS, ENUM_FIELDS, SCALES, UNKNOWN, FieldInfo, is_list, item_type
 
 _TIME = re.compile(TIME_RE + r"\Z")

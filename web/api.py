@@ -30,7 +30,7 @@ from agreements.incidents import (evaluate_in_store, get_incident, holds_several
 from agreements.models import DUTY_STATES, Agreement, Duty, Incident, Revision, User
 from agreements.users import user_for_token
 from dsl.errors import CompactError
-from dsl.parser import parse_time
+from dsl.timestamps import parse_time
 from engine.evaluator import Evaluation
 from web.db import db
 from web.errors import error_response

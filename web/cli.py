@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from dsl.errors import CompactError, Diagnostic
-from dsl.parser import parse_time
+from dsl.timestamps import parse_time
 
 
 class Failure(Exception):
