@@ -12,7 +12,7 @@ from agreements.incidents import record_incident
 from agreements.models import Organisation
 from agreements.users import create_user_unchecked
 from tests.agreements.conftest import library_text
-from web.views.agreements import diff_rows, highlight_lines
+from web.source_view import diff_rows, highlight_lines
 
 from .conftest import ALERT, PASSWORD, T0, TASK_FORCE, TASK_FORCE_ID
 
