@@ -14,8 +14,6 @@ from sqlalchemy import func, select
 
 from agreements import clock
 from agreements.drafting import create_agreement, publish
-from agreements.errors import Invalid
-from agreements.incidents import record_incident
 from agreements.models import AuditEntry, Duty, Incident, Revision
 from agreements.signing import sign
 from agreements.users import create_token
