@@ -219,7 +219,7 @@ def incident_json(user: User, incident: Incident, *, detail: bool = False) -> di
         "url": url_for("api.incident", key=incident.key),
     }
     if detail:
-        from web.views.incidents import shown_notes
+        from web.evaluation_notes import shown_notes
         notes = shown_notes(user, db(), incident.latest_message)
         out["warnings"] = notes["warnings"]
         out["why_none"] = [{"agreement": a, "reasons": r} for a, r in notes["why_none"]]
