@@ -199,8 +199,7 @@ def new():
             # Ask: record it as a past incident, or not at all. The text is kept to re-send.
             expired, status = exc, exc.status
             kept["source"] = "paste"
-            kept["text"] = text.decode("utf-8", errors="replace") if isinstance(text, bytes) \
-                else text
+            kept["text"] = _as_text(text)
         except (Invalid, Conflict, Unsupported) as exc:
             error, status = exc, exc.status
         else:
@@ -360,7 +359,8 @@ def update(key: str):
     latest = incident.latest_message
     kept = {"source": "paste", "text": latest.received if latest.format == "json" else "",
             "values": {}, "built": None}
-    error, status = None, 200
+    error, status, expired = None, 200, None
+    as_past = request.form.get("as_past") == "yes"
     if request.method == "POST":
         try:
             if incident.state == "cancelled":
@@ -372,13 +372,19 @@ def update(key: str):
                     raise Invalid(f"this CAP {parsed.message_type} does not reference an alert "
                                   f"of incident '{key}' (its references: "
                                   f"{', '.join(parsed.references) or 'none'})")
-                incident = record_incident(session, user, text)
+                incident = record_incident(session, user, text, as_past=as_past)
             elif parsed.format == "cap":
                 raise Invalid(f"this CAP message is a new {parsed.message_type or 'Alert'}, not an "
                               f"update; record it as a new incident, or send a CAP Update that "
                               f"references the alert")
             else:
-                incident = update_incident(session, user, key, text)
+                incident = update_incident(session, user, key, text, as_past=as_past)
+        except ExpiredAlert as exc:
+            expired, status = exc, exc.status
+            kept["source"] = "paste"
+            kept["text"] = _as_text(text)
+            session.rollback()
+            incident = get_incident(session, key)
         except (Invalid, Conflict, Unsupported) as exc:
             error, status = exc, exc.status
             session.rollback()
@@ -387,7 +393,13 @@ def update(key: str):
             _flash_recorded(incident, "cancelled" if incident.state == "cancelled" else "updated")
             return redirect(url_for("incidents.board", key=incident.key))
     return render_template("incidents/update.html", incident=incident, kept=kept, error=error,
-                           message=incident.latest_message), status
+                           expired=expired, message=incident.latest_message), status
+
+
+def _as_text(text) -> str:
+    """An uploaded file as text to send again, in the encoding its XML declares."""
+    from engine.xml_input import decode
+    return decode(text) if isinstance(text, bytes) else text
 
 
 @bp.route("/incidents/<path:key>/cancel", methods=["POST"])
