@@ -448,18 +448,19 @@ def _for_partner(evaluation: Evaluation, revisions: dict, organisation: str | No
         evaluation,
         duties=tuple(d for d in evaluation.duties if d.party == organisation),
         skipped=tuple((a, r) for a, r in evaluation.skipped if a in mine),
-        warnings=tuple(_without_hint(w) for w in evaluation.warnings
+        warnings=tuple(_for_partner_warning(w, revisions, mine) for w in evaluation.warnings
                        if w.agreement is None or w.agreement in mine))
 
 
-def _without_hint(warning):
-    """A value warning's suggestion may quote a value of an agreement the partner is not
-    party to: a partner gets the warning without it."""
+def _for_partner_warning(warning, revisions: dict, mine: set):
+    """A value warning's suggestion comes only from agreements the partner is party to."""
     if warning.field is None:
         return warning
-    from engine.advice import one_of_message
-    return dataclasses.replace(warning,
-                               message=one_of_message(warning.field, warning.value, None))
+    from web.evaluation_notes import partner_value_message
+    compiled = [cache.by_hash(revisions[s].content_hash, revisions[s].source, f"{s}.agreement")
+                for s in sorted(mine)]
+    return dataclasses.replace(warning, message=partner_value_message(
+        warning.field, warning.value, compiled))
 
 
 def _for_partner_error(exc: Invalid, user: User) -> Invalid:

@@ -13,15 +13,22 @@ def shown_notes(user, session, message) -> dict:
     warnings = list(notes.get("warnings") or ())
     why_none = list(notes.get("why_none") or ())
     if user.role == "partner":
-        mine = {slug for slug, compiled in _in_force_compiled(session)
-                if user.organisation_id in compiled.party_index}
-        from engine.advice import one_of_message
-        warnings = [w if "field" not in w else  # its suggestion may quote another's value
-                    {**w, "message": one_of_message(w["field"], w["value"], None)}
-                    for w in warnings if w.get("agreement") in mine
-                    or w.get("agreement") is None and "field" in w]
-        why_none = [entry for entry in why_none if entry[0] in mine]
+        mine = [compiled for _, compiled in _in_force_compiled(session)
+                if user.organisation_id in compiled.party_index]
+        ids = {a.id for a in mine}
+        warnings = [w if "field" not in w else
+                    {**w, "message": partner_value_message(w["field"], w["value"], mine)}
+                    for w in warnings if w.get("agreement") is None or w.get("agreement") in ids]
+        why_none = [entry for entry in why_none if entry[0] in ids]
     return {"warnings": warnings, "why_none": why_none}
+
+
+def partner_value_message(field: str, value, mine) -> str:
+    """A value warning for a partner: its suggestion is drawn only from the `one of` lists of
+    the agreements the partner is party to (`mine`), never from another's."""
+    from engine.advice import closest, one_of_message
+    listed = [v for ag in mine for v in ag.one_of.get(field, ())]
+    return one_of_message(field, value, closest(value, listed))
 
 
 def _in_force_compiled(session):

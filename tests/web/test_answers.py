@@ -334,3 +334,24 @@ def test_a_list_of_alerts_is_recorded_alert_by_alert(executed, people, client_fo
     assert body["results"][0]["error"]["message"] == (
         "incident 'CO-NWS-2026-0618-FFW-001' is already recorded; send changed facts as an "
         "update of it")
+
+
+def test_a_partner_gets_suggestions_only_from_its_own_agreements(executed, people, app,
+                                                                 bearer, session):
+    from agreements.models import Organisation
+    from agreements.users import create_user_unchecked
+    session.add(Organisation(id="outsider_agency", name="Outsider Agency", created_at=T0))
+    outsider = create_user_unchecked(session, email="o@x.example", name="O", role="partner",
+                                     organisation_id="outsider_agency", at=T0)
+    session.commit()
+    api = app.test_client()
+    body = incident(type="Flash flood warning ")
+    headers = {"Content-Type": "application/json"}
+    own = api.post("/api/evaluate", data=body,
+                   headers={**headers, **bearer(people.partners["lakeside_county"])})
+    assert [w["message"] for w in own.json["warnings"]] == [
+        "type 'Flash flood warning ' is not one of the values any agreement lists (did you mean "
+        "'flash flood warning'?)"]
+    other = api.post("/api/evaluate", data=body, headers={**headers, **bearer(outsider)})
+    assert [w["message"] for w in other.json["warnings"]] == [
+        "type 'Flash flood warning ' is not one of the values any agreement lists"]
