@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String,
+                        Text, UniqueConstraint, event)
 from sqlalchemy import false as sa_false
-from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text,
-                        UniqueConstraint, event)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -178,6 +178,7 @@ class Incident(Base):
     """An incident as coordinators know it; each message about it is kept in `messages`."""
 
     __tablename__ = "incident"
+    __table_args__ = (Index("ix_incident_recorded_at", "recorded_at", "id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(300), unique=True)  # the incident's own id
     # active, cancelled, or past (an alert recorded after it expired: history, never breached)
@@ -202,7 +203,8 @@ class IncidentMessage(Base):
     """One message about an incident, exactly as received and as mapped."""
 
     __tablename__ = "incident_message"
-    __table_args__ = (UniqueConstraint("incident_id", "sequence", name="uq_incident_message"),)
+    __table_args__ = (UniqueConstraint("incident_id", "sequence", name="uq_incident_message"),
+                      Index("ix_incident_message_incident_id", "incident_id"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"))
     sequence: Mapped[int] = mapped_column(Integer)
@@ -224,6 +226,8 @@ class Duty(Base):
     """One party's duty from one clause, as evaluated then; superseded, never deleted."""
 
     __tablename__ = "duty"
+    __table_args__ = (Index("ix_duty_state_due_id", "state", "due", "id"),
+                      Index("ix_duty_party_state", "party_id", "state"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("incident_message.id"))
@@ -371,3 +375,16 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship()
+
+
+class CompiledForm(Base):
+    """A revision's compiled agreement (without its syntax tree), pickled, keyed by its content
+    hash and the version of Compact that made it: a cache every worker and host can load from
+    instead of parsing. Rows may be deleted or replaced at will; the revision is the record."""
+
+    __tablename__ = "compiled_form"
+    content_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    compact_version: Mapped[str] = mapped_column(String(40), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
