@@ -100,8 +100,17 @@ class Evaluation:
             out["signature"] = self.signature
         return out
 
-    def to_json(self) -> str:
+    def to_json(self, compact: bool = False) -> str:
+        """The evaluation JSON of interfaces.md. The CLI prints it indented (two spaces, a final
+        newline); `compact=True` is the same JSON without whitespace (`,` and `:` separators,
+        no final newline): the same keys, values and order, for the API. Compact output goes
+        through the C encoder, which `indent` rules out (about 3x faster)."""
+        if compact:
+            return _COMPACT.encode(self.as_dict())
         return json.dumps(self.as_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 # ---------------------------------------------------------------- one agreement, one incident

@@ -402,7 +402,9 @@ def duty_action(id: int, action: str):  # noqa: A002 - the name the API document
 def evaluate():
     """Evaluate an incident against every executed agreement in force; store nothing.
 
-    The body is exactly `compact evaluate --format json` of the same agreements."""
+    The body is the JSON `compact evaluate --format json` prints for the same agreements, made
+    compact: the same keys, values and order, without whitespace (`Evaluation.to_json(compact=
+    True)`: `,` and `:` separators, no final newline), so the C JSON encoder writes it."""
     user = caller()
     text = _incident_body()
     at = _query_time("at")
@@ -416,7 +418,7 @@ def evaluate():
         raise
     if user.role == "partner":
         evaluation = _for_partner(evaluation, revisions, user.organisation_id)
-    return Response(evaluation.to_json(), mimetype="application/json")
+    return Response(evaluation.to_json(compact=True), mimetype="application/json")
 
 
 def _reported_at(parsed) -> datetime | None:
