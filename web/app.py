@@ -85,7 +85,10 @@ def create_app(config: dict | None = None) -> Flask:
     def close_session(_exc):
         session = g.pop("db", None)
         if session is not None:
-            session.close()
+            try:
+                session.close()
+            except Exception:  # noqa: BLE001 - a dead connection: nothing to keep or undo
+                app.logger.warning("closing the database session failed", exc_info=True)
 
     @app.after_request
     def security_headers(response):
