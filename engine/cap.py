@@ -18,7 +18,7 @@ CAP_NAMESPACES = tuple(VERSIONS)
 # Elements CAP allows more than once are always lists in the `cap` and `info` objects, so that
 # a condition reads the same shape whether an alert has one of them or several.
 REPEATED = {"info", "area", "geocode", "parameter", "eventCode", "resource", "polygon", "circle",
-            "category", "responseType"}
+            "category", "responseType", "code"}
 STATUSES = ("actual", "exercise", "test")
 MESSAGE_TYPES = ("Alert", "Update", "Cancel", "Ack", "Error")
 # CAP 1.0's certainty scale had "Very Likely" above "Likely"; CAP 1.1 merged them as "Likely".

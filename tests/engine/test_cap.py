@@ -800,3 +800,8 @@ def test_an_alert_without_info_is_refused_for_that_reason():
 ])
 def test_exact_refusal_messages(text, message):
     assert rejection(text) == message
+
+
+def test_alert_codes_are_always_a_list():
+    one = load_incident(cap_alert(extra="<code>IPAWSv1.0</code>")).data["cap"]
+    assert one["code"] == ["IPAWSv1.0"]
