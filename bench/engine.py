@@ -10,11 +10,14 @@ clauses have no indexable condition). Each text is compiled
 once with `engine.compiler.load` (in a process pool for 1,000+ agreements: parsing is slow);
 each size is its own library in a world of its own size, so that about as many agreements speak
 of any one region at every size, and its incidents happen in that world. Random incidents are evaluated through the index
-(`Library.evaluate`) and linearly (`Library.evaluate_linear`); their `as_dict()` must be equal,
-otherwise the run stops with a reproducer in bench/results/. Objects alive after compiling are
-moved out of the garbage collector's reach (`gc.freeze()`), as a long-running server would.
+(`Library.evaluate`) and linearly (`Library.evaluate_linear`), each timed with writing its compact
+JSON (`to_json(compact=True)`, what `POST /api/evaluate` does; "no JSON" rows time the evaluation
+alone); both JSON texts (compact and indented) must be equal byte for byte, otherwise the run
+stops with a reproducer in bench/results/. Objects alive after compiling, and the
+index once built, are moved out of the garbage collector's reach (`gc.freeze()`), as a
+long-running server would.
 Figures go to stdout and to bench/results/engine.json (engine-quick.json for --quick), with
-PASS/MISS per target ("faster" compares mean time per incident). Exit status: 0 after a complete
+PASS/MISS per target ("faster" compares mean time per incident unless it says p99). Exit status: 0 after a complete
 run whatever the targets; 1 (with a message) if the index and the linear evaluator disagree.
 """
 
@@ -380,47 +383,68 @@ def on_record(size: int) -> frozenset:
     return frozenset(o["id"] for region in world(size) for o in orgs_of(region))
 
 
+def answer(evaluate, inc, at):
+    """What the API does per incident: evaluate, then write the compact JSON; both times."""
+    t0 = time.perf_counter()
+    result = evaluate(inc, at)
+    t1 = time.perf_counter()
+    text = result.to_json(compact=True)
+    return result, text, t1 - t0, time.perf_counter() - t0
+
+
 def run_size(n, agreements, texts, incidents, linear_limit, seed) -> dict:
     library, build = timed(Library, agreements[:n])
     library.known = on_record(n)
     library.evaluate(*incidents[0]), library.evaluate_linear(*incidents[0])  # warm caches
+    # The index too is built once and kept, as a server keeps it: out of the collector's reach.
     gc.collect()
-    ts, share, duties = {"indexed": [], "linear": []}, {"indexed": [], "linear": []}, []
+    gc.freeze()
+    ts = {"indexed": [], "linear": [], "indexed_evaluation": []}
+    share, duties = {"indexed": [], "linear": []}, []
     for k, (inc, at) in enumerate(incidents):
         runs = [("indexed", library.evaluate)]
         runs += [("linear", library.evaluate_linear)] if k < linear_limit else []
-        results = {}
+        results, texts_of = {}, {}
         for name, evaluate in runs:
-            results[name], t = timed(evaluate, inc, at)
+            results[name], texts_of[name], t_eval, t = answer(evaluate, inc, at)
             ts[name].append(t)
+            if name == "indexed":
+                ts["indexed_evaluation"].append(t_eval)
             share[name].append(results[name].clauses_examined / max(results[name].clauses_total, 1))
         duties.append(len(results["indexed"].duties))
-        if "linear" in results and results["indexed"].as_dict() != results["linear"].as_dict():
+        # Byte for byte: the compact JSON (the API's) and the indented one (the CLI's).
+        if "linear" in results and (texts_of["indexed"] != texts_of["linear"] or
+                                    results["indexed"].to_json() != results["linear"].to_json()):
             mismatch(n, inc, at, results["indexed"], results["linear"], agreements[:n], texts[:n],
                      seed)
     mean = lambda v: sum(v) / len(v)  # noqa: E731
     out = {"agreements": n, "clauses": library.total_clauses, "index_build_ms": build * 1e3,
            "always_clauses": len(getattr(library, "_always", ())),  # an internal of the index
-           "duties": mean(duties), "incidents": {m: len(ts[m]) for m in ts}}
+           "duties": mean(duties), "incidents": {m: len(ts[m]) for m in share}}
     for m in ts:
         cuts = statistics.quantiles(ts[m], n=100, method="inclusive")  # percentiles 1..99
         out[m] = {"p50_ms": cuts[49] * 1e3, "p99_ms": cuts[98] * 1e3, "mean_ms": mean(ts[m]) * 1e3,
-                  "per_s": 1 / mean(ts[m]), "examined": mean(share[m])}
+                  "per_s": 1 / mean(ts[m])}
+        if m in share:
+            out[m]["examined"] = mean(share[m])
     out["speedup"] = {k: out["linear"][k] / out["indexed"][k]
                       for k in ("p50_ms", "p99_ms", "mean_ms")}
     return out
 
 
 def targets(sizes: dict) -> list[dict]:
-    """PASS/MISS per target; "faster" compares the mean time per incident (throughput)."""
+    """PASS/MISS per target; "faster" compares the mean time per incident (throughput), or the
+    99th percentiles where it says so."""
     out = []
     for n, name, limit in ((1000, "indexed p99 < 1 ms", 1.0),
                            (1000, "indexed >= 10x faster than linear", 10),
                            (10000, "indexed >= 50x faster than linear", 50),
+                           (10000, "indexed >= 50x faster than linear at the p99", 50),
                            (10, "indexed no slower than linear", 1)):
         if n in sizes:
-            p99, speedup = sizes[n]["indexed"]["p99_ms"], sizes[n]["speedup"]["mean_ms"]
-            ok, value = (p99 < limit, f"{p99:.3f} ms") if "p99" in name else (
+            p99 = sizes[n]["indexed"]["p99_ms"]
+            speedup = sizes[n]["speedup"]["p99_ms" if "at the p99" in name else "mean_ms"]
+            ok, value = (p99 < limit, f"{p99:.3f} ms") if name.endswith("ms") else (
                 speedup >= limit, f"{speedup:.1f}x")
             out.append({"size": n, "target": name, "pass": ok, "value": value})
     return out
@@ -433,6 +457,8 @@ ROWS = [  # label, key path in a size's figures, format
     *[(f"{m} {label}", f"{m}.{key}", fmt) for m in ("indexed", "linear") for label, key, fmt in (
         ("p50", "p50_ms", "{:.3f} ms"), ("p99", "p99_ms", "{:.3f} ms"),
         ("incidents/s", "per_s", "{:,.1f}"), ("clauses examined", "examined", "{:.2%}"))],
+    ("indexed p50, no JSON", "indexed_evaluation.p50_ms", "{:.3f} ms"),
+    ("indexed p99, no JSON", "indexed_evaluation.p99_ms", "{:.3f} ms"),
     *[(f"speed-up {k}", f"speedup.{k}_ms", "{:.1f}x") for k in ("p50", "p99", "mean")]]
 
 

@@ -19,6 +19,11 @@ def same(a, b) -> bool:
     return a == b
 
 
+# `json.dumps` with options builds an encoder per call; these are built once (same output).
+_TEXT_JSON = json.JSONEncoder(ensure_ascii=False).encode
+_VALUE_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str).encode
+
+
 def show(value, type_name: str | None) -> str:
     """An incident value as an explanation shows it: text quoted, scales and times bare."""
     if value is MISSING:
@@ -28,12 +33,12 @@ def show(value, type_name: str | None) -> str:
     if isinstance(value, str):
         if type_name in SCALES or type_name in ("time", "date"):
             return value
-        return json.dumps(value, ensure_ascii=False)
+        return _TEXT_JSON(value)
     if isinstance(value, datetime):
         return value.isoformat().replace("+00:00", "Z")
     if isinstance(value, date):
         return value.isoformat()
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    return _VALUE_JSON(value)
 
 
 class Operand:
@@ -210,15 +215,65 @@ class BreachedClause(Cond):
         return f"breached {self.clause} ({late})"
 
 
+# The shapes of comparison `Comparison.holds` decides without the general path: a one-name
+# incident field whose value the engine compares as read (not a time or a date), against a
+# literal. Each gives exactly the general path's answer (and raises where it raises).
+GENERAL, EQ_TEXT, IN_TEXTS, NOT_IN_TEXTS, SCALE_ORDER, NUMBER_ORDER = range(6)
+_AS_READ = ("time", "date", "list of time", "list of date")  # types `convert` changes
+_ORDER = ("<", "<=", ">", ">=")
+
+
+def _shape(left, op: str, right, scale: str | None) -> tuple[int, object]:
+    """A comparison's shape and the literal it compares with (prepared: a set of texts, a
+    rank), or GENERAL."""
+    if not (isinstance(left, PathOperand) and isinstance(right, LiteralOperand)) \
+            or left.root != "incident" or len(left.names) != 1 or left.type in _AS_READ:
+        return GENERAL, None
+    value = right.value
+    if op == "==" and type(value) is str:
+        return EQ_TEXT, value
+    if op in ("in", "not in") and type(value) is list and all(type(v) is str for v in value):
+        return (IN_TEXTS if op == "in" else NOT_IN_TEXTS), frozenset(value)
+    if op in _ORDER and scale is not None and type(value) is str:
+        return SCALE_ORDER, SCALE_RANK[scale].get(value)
+    if op in _ORDER and scale is None and type(value) in (int, float):
+        return NUMBER_ORDER, value
+    return GENERAL, None
+
+
 class Comparison(Cond):
-    __slots__ = ("left", "op", "right", "scale", "test")
+    __slots__ = ("left", "op", "right", "scale", "test", "shape", "literal", "field")
 
     def __init__(self, left: Operand, op: str, right: Operand, scale: str | None):
         self.left, self.op, self.right, self.scale = left, op, right, scale
         self.text = f"{left.text} {op} {right.text}"
         self.test = _TESTS[op]
+        self.shape, self.literal = _shape(left, op, right, scale)
+        self.field = left.field if self.shape else None
 
     def holds(self, ctx) -> bool:
+        shape = self.shape
+        if shape:
+            a = ctx.incident.get(self.field)  # None reads as not given
+            if shape == EQ_TEXT:
+                return a == self.literal  # only a text equals a text (never yes/no)
+            if a is None:
+                return False
+            if shape == IN_TEXTS:
+                return isinstance(a, str) and a in self.literal
+            if shape == NOT_IN_TEXTS:
+                return not (isinstance(a, str) and a in self.literal)
+            if shape == SCALE_ORDER:
+                a = SCALE_RANK[self.scale].get(a)
+                b = self.literal
+                if a is None or b is None:
+                    return False
+            else:
+                b = self.literal
+            try:
+                return self.test(a, b)
+            except TypeError:
+                return False
         a = self.left.read(ctx)
         if a is MISSING:
             return False

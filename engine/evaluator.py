@@ -87,13 +87,14 @@ class Evaluation:
     clauses_total: int = 0
     signature: str | None = None  # a CAP alert's XML signature: valid, invalid or absent
 
-    def as_dict(self) -> dict:
+    def as_dict(self, skipped: bool = True) -> dict:
         out = {
             "incident": self.incident,
             "evaluated_at": utc_text(self.evaluated_at),
             "exercise": self.exercise,
             "duties": [d.as_dict() for d in self.duties],
-            "skipped": [{"agreement": a, "reason": r} for a, r in self.skipped],
+            "skipped": [{"agreement": a, "reason": r} for a, r in self.skipped] if skipped
+            else None,
             "warnings": [w.as_dict() for w in self.warnings],
         }
         if self.signature is not None:
@@ -105,12 +106,50 @@ class Evaluation:
         newline); `compact=True` is the same JSON without whitespace (`,` and `:` separators,
         no final newline): the same keys, values and order, for the API. Compact output goes
         through the C encoder, which `indent` rules out (about 3x faster)."""
-        if compact:
-            return _COMPACT.encode(self.as_dict())
-        return json.dumps(self.as_dict(), indent=2, ensure_ascii=False) + "\n"
+        if not compact:
+            return json.dumps(self.as_dict(), indent=2, ensure_ascii=False) + "\n"
+        if not isinstance(self.skipped, OutOfEffect):
+            return _COMPACT(self.as_dict())
+        # The same text, with the skipped list (the bulk of it in a large library) from the
+        # pieces the index keeps per period.
+        out = self.as_dict(skipped=False)
+        return "{" + ",".join(
+            _COMPACT(k) + ":" + (self.skipped.compact_json() if k == "skipped" else _COMPACT(v))
+            for k, v in out.items()) + "}"
 
 
-_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+class OutOfEffect(tuple):
+    """A day's skipped list, (agreement, reason) pairs in `finish`'s order, that also knows
+    its compact JSON: `day.join(pieces)`, the pieces being kept per period by the index. It
+    is a tuple like any other (a copy or a pickle of it is a plain tuple)."""
+
+    def __new__(cls, items, day: str, pieces: tuple[str, ...]):
+        self = super().__new__(cls, items)
+        self.day, self.pieces = day, pieces
+        return self
+
+    def __reduce__(self):
+        return tuple, (tuple(self),)
+
+    def compact_json(self) -> str:
+        return self.day.join(self.pieces)
+
+    @staticmethod
+    def json_pieces(entries, head: str) -> tuple[str, ...]:
+        """For (agreement, rest of reason) pairs whose reasons are `head + DAY + rest`: the
+        pieces that `DAY.join` makes the compact JSON of their skipped list with."""
+        if not entries:
+            return ("[]",)
+        pieces, before = [], "["
+        for agreement, rest in entries:
+            pieces.append(f'{before}{{"agreement":{_COMPACT(agreement)},"reason":'
+                          f'{_COMPACT(head)[:-1]}')
+            before = _COMPACT(rest)[1:-1] + '"},'
+        pieces.append(before[:-1] + "]")
+        return tuple(pieces)
 
 
 # ---------------------------------------------------------------- one agreement, one incident
@@ -450,7 +489,7 @@ def finish(incident: Incident, at: datetime, duties, skipped, warnings, examined
         evaluated_at=at,
         exercise=status in ("exercise", "test"),
         duties=tuple(sorted(duties, key=Duty.sort_key)),
-        skipped=tuple(sorted(skipped)),
+        skipped=skipped if isinstance(skipped, OutOfEffect) else tuple(sorted(skipped)),
         warnings=ordered,
         clauses_examined=examined, clauses_total=total, signature=incident.signature)
 

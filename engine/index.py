@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import json
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Iterable
 
 from dsl.errors import CompactError
@@ -19,12 +19,14 @@ from dsl.types import SCALE_RANK, SCALES
 from engine import conditions as C
 from engine.compiler import CompiledAgreement
 from engine import advice
-from engine.evaluator import (AgreementRun, Evaluation, as_incident, cancelled, check_builtins,
-                              evaluate, finish, known_parties, language_warnings, party_field_violations,
-                              raise_violations, reported_at, skip_reason, Warning_)
+from engine.evaluator import (AgreementRun, Evaluation, OutOfEffect, as_incident, cancelled,
+                              check_builtins, evaluate, finish, known_parties, language_warnings,
+                              party_field_violations, raise_violations, reported_at, skip_reason,
+                              Warning_)
 from engine.schema import Violation, validate_value
 
 ALWAYS = None  # a guard that cannot narrow anything
+_KEY_JSON = json.JSONEncoder(sort_keys=True).encode  # json.dumps(v, sort_keys=True), built once
 
 
 # A guard is a set of alternatives, one of which holds whenever the condition holds. An
@@ -222,6 +224,12 @@ class Library:
         ends = [a for a in self.agreements if a.effective_until is not None]
         self._by_end = sorted(ends, key=lambda a: a.effective_until)
         self._ends = [a.effective_until for a in self._by_end]
+        # Every day between two consecutive boundaries (a first day in effect, a day after the
+        # last) has the same agreements out of effect: one entry per such period, kept.
+        self._bounds = sorted({a.effective_from for a in self.agreements}
+                              | {a.effective_until + timedelta(days=1) for a in ends
+                                 if a.effective_until < date.max})
+        self._periods: dict = {}
         self._languages = {a.language for a in self.agreements}
 
     @staticmethod
@@ -277,14 +285,36 @@ class Library:
         return found
 
     def in_effect_skipped(self, day) -> tuple[tuple[tuple[str, str], ...], frozenset]:
-        """The agreements not in effect on a day, with reasons, and their ids (kept per day)."""
+        """The agreements not in effect on a day, with reasons (in their final order), and
+        their ids: kept per day, and made from what is kept per period, so that a new day costs
+        a string per agreement out of effect, not a pass over the library. Every day of one
+        period shares one frozenset of ids (so the warnings kept per set serve the period)."""
         found = self._skipped_cache.get(day)
         if found is None:
-            found = self._skipped_on(day)
-            found = (found, frozenset(a for a, _ in found))
+            period = bisect.bisect_right(self._bounds, day)
+            kept = self._periods.get(period)
+            if kept is None:
+                kept = self._periods[period] = self._period(day)
+            suffixes, ids, pieces = kept
+            head = f"not in effect on {day}"
+            found = (OutOfEffect(((a, head + suffix) for a, suffix in suffixes), str(day),
+                                 pieces), ids)
             if len(self._skipped_cache) < 4096:
                 self._skipped_cache[day] = found
         return found
+
+    def _period(self, day) -> tuple:
+        """For the period of `day`: (id, reason after the day) sorted as `finish` sorts the
+        skipped list, the ids, and the pieces of its compact JSON (`OutOfEffect`). The reasons
+        are `skip_reason`'s, cut after the day."""
+        head = f"not in effect on {day}"
+        suffixes = []
+        for a, reason in self._skipped_on(day):
+            assert reason.startswith(head), reason
+            suffixes.append((a, reason[len(head):]))
+        suffixes.sort()
+        return (tuple(suffixes), frozenset(a for a, _ in suffixes),
+                OutOfEffect.json_pieces(suffixes, "not in effect on "))
 
     def _skipped_on(self, day) -> tuple[tuple[str, str], ...]:
         out = []
@@ -365,7 +395,7 @@ class Library:
     def _one_of_warnings(self, field: str, value, skipped_ids: frozenset) -> list:
         """The linear evaluator's `one_of_warnings` for one field, from the per-field table:
         a pure function of the library, the value and the agreements in effect, kept."""
-        key = (field, json.dumps(value, sort_keys=True), skipped_ids)
+        key = (field, _KEY_JSON(value), skipped_ids)
         found = self._one_of_cache.get(key)
         if found is not None:
             return found
