@@ -1,4 +1,12 @@
-"""The append-only audit log, and the wrapper that makes every operation one transaction."""
+"""The append-only audit log, and the wrapper that makes every operation one transaction.
+
+`operation` commits an operation's changes with its audit entries, or rolls all of them back.
+It does not take locks itself: an operation that changes duties calls
+agreements.incidents.lock_incident (agreements.db.lock_for_write) before it reads what it will
+change, so that read-only work (page views, a breach check that finds nothing overdue) never
+waits for, or holds, the write lock. A lock wait that runs out, a deadlock or a serialisation
+failure is answered as a Conflict ("busy ... try again"), never as a server error.
+"""
 
 from __future__ import annotations
 
@@ -50,7 +58,7 @@ def operation(fn):
                            "saved: reload it and try again") from exc
         except OperationalError as exc:
             session.rollback()
-            if "locked" in str(exc) or "could not serialize" in str(exc):
+            if _busy(exc):
                 raise Conflict("the record is busy with another change; nothing was saved: "
                                "try again") from exc
             raise
@@ -59,3 +67,15 @@ def operation(fn):
             raise
 
     return run
+
+
+# SQLSTATEs of PostgreSQL: lock_not_available (a lock_timeout ran out), serialization_failure,
+# deadlock_detected. Each means: nothing was saved, and the same request may well succeed now.
+_BUSY_SQLSTATES = frozenset({"55P03", "40001", "40P01"})
+
+
+def _busy(exc: OperationalError) -> bool:
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    text = str(exc)
+    return (code in _BUSY_SQLSTATES or "locked" in text or "could not serialize" in text
+            or "lock timeout" in text or "deadlock detected" in text)

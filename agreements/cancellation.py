@@ -1,4 +1,10 @@
-"""Cancelling an incident by hand: every duty it gave is superseded, nothing is deleted."""
+"""Cancelling an incident by hand: every duty it gave is superseded, nothing is deleted.
+
+The cancel locks the incident first (agreements.incidents.lock_incident), so it supersedes the
+duties as they are once every acknowledgement, fulfilment, update or breach check of the
+incident that started before it has committed; those that come after it find the incident
+cancelled and its duties superseded (409).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,7 @@ from agreements.access import require_role
 from agreements.audit import operation, record
 from agreements.clock import moment
 from agreements.errors import Conflict, Invalid
-from agreements.incidents import cancel_duties, get_incident
+from agreements.incidents import cancel_duties, get_incident, lock_incident
 from agreements.models import Incident, User
 
 
@@ -29,6 +35,7 @@ def cancel_incident(session: Session, actor: User, key: str, *, reason: str,
     reason = (reason or "").strip()
     if not reason:
         raise Invalid("to cancel an incident, give the reason")
+    incident = lock_incident(session, incident.id)  # from here on: what is committed now
     if incident.state == "cancelled":
         raise Conflict(f"incident '{key}' was already cancelled on "
                        f"{incident.updated_at:%Y-%m-%d %H:%M} UTC")

@@ -1,4 +1,32 @@
-"""Where the record lives: the database URL, engines, sessions and migrations."""
+"""Where the record lives: the database URL, engines, sessions and migrations.
+
+Write locks (`lock_for_write`)
+------------------------------
+An operation that changes duties must act on what is stored *now*, not on what the session
+read earlier, so it first takes a lock that every competing writer also takes, and only then
+(re-)reads what it will change (agreements/incidents.py `lock_incident` does both, per incident).
+
+* PostgreSQL (READ COMMITTED): the lock is a row lock on the incident (`SELECT ... FOR NO KEY
+  UPDATE`, taken by `lock_incident`); each statement after it sees every transaction committed
+  before the lock was granted. `lock_for_write` only bounds the wait: `SET LOCAL lock_timeout`.
+* SQLite: `FOR UPDATE` does not exist, and a writer's lock is the whole database. pysqlite (in
+  its default, "legacy" transaction control, which we keep) runs SELECTs outside any
+  transaction and opens a deferred transaction just before the first INSERT/UPDATE/DELETE, so
+  a read-then-write operation reads without any lock. `lock_for_write` therefore issues
+  `BEGIN IMMEDIATE` itself when the connection is not yet in a transaction: it waits (up to
+  LOCK_TIMEOUT_SECONDS) for the write lock, and everything read after it is current, since no
+  one else can commit until we do. If the connection is already in a transaction, that
+  transaction has written, so it holds the write lock already. Reads done before the call (a
+  page view sharing the session) never began an SQLite transaction, so nothing is held over.
+  We do not switch pysqlite to `isolation_level=None` with a BEGIN in a 'begin' event (the
+  SQLAlchemy recipe): that would give every other module's read-then-write transaction a
+  snapshot taken at its first read, and so "database is locked" errors (SQLITE_BUSY_SNAPSHOT)
+  where they now simply wait; and read-only sessions would never take the lock either way.
+
+A lock wait that runs out raises OperationalError ("database is locked" on SQLite, SQLSTATE
+55P03 on PostgreSQL), which agreements/audit.py `operation` turns into a Conflict: "the record is
+busy with another change; nothing was saved: try again".
+"""
 
 from __future__ import annotations
 
@@ -10,6 +38,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# How long an operation waits for another one's lock before it is refused as busy.
+LOCK_TIMEOUT_SECONDS = float(os.environ.get("COMPACT_LOCK_TIMEOUT", "20"))
 
 
 def instance_path() -> Path:
@@ -49,6 +79,30 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def lock_for_write(session: Session) -> None:
+    """Make the session's transaction a write transaction that no competing writer can
+    interleave with (see the module docstring); call it before reading what will be changed.
+    Idempotent within a transaction; read-only sessions never call it."""
+    connection = session.connection()
+    timeout_ms = max(1, int(LOCK_TIMEOUT_SECONDS * 1000))
+    if connection.dialect.name == "sqlite":
+        dbapi = connection.connection.driver_connection
+        if dbapi.in_transaction:
+            return  # this transaction has written: it holds the write lock already
+        cursor = dbapi.cursor()
+        try:
+            usual = cursor.execute("PRAGMA busy_timeout").fetchone()[0]
+            cursor.execute(f"PRAGMA busy_timeout = {timeout_ms}")
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            finally:
+                cursor.execute(f"PRAGMA busy_timeout = {int(usual)}")
+        finally:
+            cursor.close()
+    elif connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{timeout_ms}ms'")
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

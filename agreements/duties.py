@@ -1,4 +1,13 @@
-"""A duty's life after it is created: acknowledged, fulfilled, declined or waived, by whom and why."""
+"""A duty's life after it is created: acknowledged, fulfilled, declined or waived, by whom and why.
+
+A duty changes state only from the state stored when the change is made: `change_duty` checks
+who may act (nothing of which changes) on what the session has, then locks the duty's incident
+(agreements.incidents.lock_incident: BEGIN IMMEDIATE on SQLite, a row lock on the incident on
+PostgreSQL) and re-reads the duty before it compares states. Of twenty people acknowledging
+one duty at once, one succeeds and the others wait for it and are then told, with a Conflict
+(409), that the duty is acknowledged; an update, cancel or breach check of the same incident
+waits for the acknowledgement to commit, or the acknowledgement sees the duty superseded.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +19,7 @@ from agreements.access import require_role
 from agreements.audit import operation, record
 from agreements.clock import moment
 from agreements.errors import Conflict, Invalid, NotAllowed, NotFound
-from agreements.incidents import _change_state
+from agreements.incidents import _change_state, lock_incident
 from agreements.models import Duty, User
 
 # action -> (state it leads to, states it starts from, who may take it, is a reason required)
@@ -57,6 +66,8 @@ def change_duty(session: Session, actor: User, duty_id: int, action: str, *,
     note = (note or "").strip() or None
     if needs_reason and not note:
         raise Invalid(f"to {action} a duty, give the reason")
+    # What the actor saw may be stale: compare with the state stored now, under the lock.
+    lock_incident(session, duty.incident_id)  # re-reads `duty` too (populate_existing)
     state = effective_state(duty, at)
     if state not in from_states:
         raise Conflict(f"duty {duty.id} ({duty.clause} for {duty.party_id}) is {state}; it "

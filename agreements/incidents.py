@@ -1,4 +1,30 @@
-"""Recording incidents and keeping their duties: evaluate, re-evaluate, supersede, never delete."""
+"""Recording incidents and keeping their duties: evaluate, re-evaluate, supersede, never delete.
+
+Concurrency: one incident, one writer at a time
+-----------------------------------------------
+Every operation that changes an incident's duties -- recording a CAP Update or Cancel,
+update_incident, cancel_incident (agreements/cancellation.py), check_breaches, and each
+change_duty (agreements/duties.py) -- first calls `lock_incident`, which
+
+1. makes the transaction a write transaction (agreements.db.lock_for_write: BEGIN IMMEDIATE on
+   SQLite, a bounded lock wait on PostgreSQL),
+2. locks the incident row (SELECT ... FOR NO KEY UPDATE on PostgreSQL; on SQLite the database
+   write lock already serialises all writers), and
+3. re-reads the incident and all its duties with populate_existing, so that whatever the
+   session loaded before (a page rendered from the same session, an object from an earlier
+   transaction) is replaced by what is committed now.
+
+Only then are states compared and changed, so two operations on one incident never act on the
+same state: the second sees what the first committed (a duty already acknowledged, superseded
+or breached) and either does what still makes sense or refuses with a Conflict naming the
+state. Locks are always taken incident by incident in increasing id order (check_breaches is
+the only operation that locks more than one), so operations cannot deadlock each other.
+
+As a last guard, `_change_state` writes each transition as `UPDATE duty SET state = :to WHERE
+id = :id AND state = :from` and refuses (Conflict) if no row matched, so a duty's history
+(DutyEvent rows) is always a chain: each transition starts from the state the previous one
+ended in, even for a caller that forgot the lock.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +32,16 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import inspect as orm_state
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from agreements import compiled as cache
 from agreements.access import require_role
 from agreements.audit import operation, record
 from agreements.clock import moment
+from agreements.db import lock_for_write
 from agreements.errors import Conflict, Invalid, NotFound, OperationError
 from agreements.models import (Agreement, Duty, DutyEvent, Incident, IncidentMessage,
                                Organisation, Revision, User, Withdrawal)
@@ -39,6 +68,25 @@ def get_incident(session: Session, key: str) -> Incident:
     incident = session.scalar(select(Incident).where(Incident.key == key))
     if incident is None:
         raise NotFound(f"there is no incident '{key}'")
+    return incident
+
+
+def lock_incident(session: Session, incident_id: int) -> Incident:
+    """Lock the incident for this transaction and re-read it and its duties as committed now
+    (see the module docstring). Call it before looking at any state that will be changed."""
+    lock_for_write(session)
+    incident = session.scalars(select(Incident).where(Incident.id == incident_id)
+                               .with_for_update(key_share=True)
+                               .execution_options(populate_existing=True)).one_or_none()
+    if incident is None:
+        raise NotFound(f"there is no incident {incident_id}")
+    duties = session.scalars(select(Duty).where(Duty.incident_id == incident_id)
+                             .order_by(Duty.id)
+                             .execution_options(populate_existing=True)).all()
+    set_committed_value(incident, "duties", list(duties))
+    session.expire(incident, ["messages"])
+    for duty in duties:
+        session.expire(duty, ["events"])
     return incident
 
 
@@ -159,16 +207,33 @@ def _same(stored: Duty, fresh: EngineDuty, content_hash: str) -> bool:
 
 def _change_state(session: Session, duty: Duty, to_state: str, actor: User | None, at: datetime,
                   note: str | None = None) -> None:
-    session.add(DutyEvent(duty=duty, from_state=duty.state, to_state=to_state,
+    """Move the duty from the state this transaction read to `to_state`, and record the event.
+
+    The UPDATE matches only if the stored state is still the one read (callers hold the
+    incident's lock, so it is; this is the guard that keeps the history a chain regardless)."""
+    seen = duty.state
+    state = orm_state(duty)
+    if state.pending or state.attrs["state"].history.has_changes():
+        session.flush()
+    table = Duty.__table__
+    result = session.connection().execute(
+        update(table).where(table.c.id == duty.id, table.c.state == seen).values(state=to_state))
+    if result.rowcount != 1:
+        current = session.connection().execute(
+            select(table.c.state).where(table.c.id == duty.id)).scalar()
+        raise Conflict(f"duty {duty.id} ({duty.clause} for {duty.party_id}) is {current}; it "
+                       f"cannot be {to_state} from there")
+    set_committed_value(duty, "state", to_state)
+    session.add(DutyEvent(duty=duty, from_state=seen, to_state=to_state,
                           actor_id=actor.id if actor else None, note=note, at=at))
-    duty.state = to_state
 
 
 def sync_duties(session: Session, incident: Incident, message: IncidentMessage,
                 evaluation: Evaluation, revisions: dict, actor: User | None, at: datetime,
                 reason: str) -> tuple[dict, list[Duty]]:
     """Make the incident's live duties those of `evaluation`: keep what is unchanged,
-    supersede what no longer applies or changed, add what is new. Returns counts and the new."""
+    supersede what no longer applies or changed, add what is new. Returns counts and the new.
+    The caller holds the incident's lock (`lock_incident`)."""
     live = {d.key: d for d in incident.duties if d.state != "superseded"}
     fresh = {(d.agreement, d.clause, d.party): d for d in evaluation.duties}
     counts = {"added": 0, "superseded": 0, "kept": 0}
@@ -210,7 +275,8 @@ def sync_duties(session: Session, incident: Incident, message: IncidentMessage,
 
 def cancel_duties(session: Session, incident: Incident, actor: User | None, at: datetime,
                   note: str) -> int:
-    """Supersede every live duty of a cancelled incident (nothing is deleted); how many."""
+    """Supersede every live duty of a cancelled incident (nothing is deleted); how many.
+    The caller holds the incident's lock (`lock_incident`)."""
     superseded = 0
     for duty in incident.duties:
         if duty.state != "superseded":
@@ -235,11 +301,16 @@ def _escalated_duty(incident: Incident, revision, new: EngineDuty) -> int | None
     return late[0].id if late else None
 
 
+def _overdue(duty: Duty, at: datetime) -> bool:
+    return (duty.modality == "must" and duty.state in ("open", "acknowledged")
+            and duty.due is not None and duty.due < at)
+
+
 def _mark_breaches(session: Session, incident: Incident, at: datetime) -> int:
+    """Mark the incident's overdue duties breached; the caller holds the incident's lock."""
     marked = 0
     for duty in incident.duties:
-        if (duty.modality == "must" and duty.state in ("open", "acknowledged")
-                and duty.due is not None and duty.due < at):
+        if _overdue(duty, at):
             _change_state(session, duty, "breached", None, at,
                           f"not fulfilled by its due time {duty.due:%Y-%m-%d %H:%M} UTC")
             record(session, None, "duty.breach", duty, at=at, agreement=duty.agreement_slug,
@@ -376,9 +447,20 @@ def record_incident(session: Session, actor: User, text: str | bytes, *,
     require_role(actor, "coordinator", "admin", doing="record an incident")
     at = moment(now)
     parsed = parse_incident(text)
+    # Serialised with every other writer: on SQLite the "already recorded" check below is then
+    # exact; on PostgreSQL a second recording of the same key meets the unique key instead.
+    lock_for_write(session)
     existing = None
     if parsed.format == "cap" and parsed.message_type in ("Update", "Cancel"):
         existing = _referenced_incident(session, parsed)
+        if existing is not None:
+            existing = lock_incident(session, existing.id)
+            if existing.state == "cancelled":  # as update_incident and cancel_incident say
+                if parsed.cancelled:
+                    raise Conflict(f"incident '{existing.key}' was already cancelled on "
+                                   f"{existing.updated_at:%Y-%m-%d %H:%M} UTC")
+                raise Conflict(f"incident '{existing.key}' was cancelled; record a new "
+                               f"incident instead")
     if existing is None:
         if session.scalar(select(Incident.id).where(Incident.key == parsed.id)) is not None:
             raise Conflict(f"incident '{parsed.id}' is already recorded; send changed facts as an "
@@ -440,6 +522,7 @@ def update_incident(session: Session, actor: User, key: str, text: str | bytes, 
     parsed = parse_incident(text)
     if parsed.format == "json" and parsed.id != key:
         raise Invalid(f"the update names incident '{parsed.id}', not '{key}'")
+    incident = lock_incident(session, incident.id)  # from here on: what is committed now
     if incident.state == "cancelled":
         raise Conflict(f"incident '{key}' was cancelled; record a new incident instead")
     incident, _ = _apply(session, actor, incident, parsed, text, at, as_past)
@@ -450,12 +533,22 @@ def update_incident(session: Session, actor: User, key: str, text: str | bytes, 
 def check_breaches(session: Session, actor: User | None = None, *,
                    now: datetime | None = None) -> list[Incident]:
     """Mark duties past their due time as breached and re-evaluate those incidents, so that
-    escalation clauses (`breached C`, `within ... of breach of C`) give their duties."""
+    escalation clauses (`breached C`, `within ... of breach of C`) give their duties.
+
+    Nothing is locked unless something is overdue (board views run this on every view); each
+    overdue incident is then locked in id order and looked at again as committed now, since
+    another operation may have fulfilled, superseded or breach-checked it meanwhile."""
     at = moment(now)
-    overdue = session.scalars(select(Incident).join(Duty).where(
+    candidates = session.scalars(select(Incident.id).join(Duty).where(
         Incident.state == "active", Duty.modality == "must",
-        Duty.state.in_(("open", "acknowledged")), Duty.due < at).distinct()).all()
-    for incident in overdue:
+        Duty.state.in_(("open", "acknowledged")), Duty.due < at).distinct()
+        .order_by(Incident.id)).all()
+    overdue = []
+    for incident_id in candidates:
+        incident = lock_incident(session, incident_id)
+        if incident.state != "active" or not any(_overdue(d, at) for d in incident.duties):
+            continue
+        overdue.append(incident)
         message = incident.latest_message
         parsed = latest_facts(incident)
         evaluation, revisions = evaluate_in_store(session, parsed, at, incident)
