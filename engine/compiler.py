@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -88,7 +89,13 @@ class Example:
 
 @dataclass(frozen=True)
 class CompiledAgreement:
-    """Everything the evaluator needs about one agreement revision; never changes once built."""
+    """Everything the evaluator needs about one agreement revision; never changes once built.
+
+    Evaluation, explanations, examples and the what-if read only the plain fields. `document`
+    (the syntax tree) and `symbols` (the checker's tables) are kept only by `load` for the
+    pages that word an agreement from its syntax (the PDF); the compact form that caches and
+    `engine.persist` hold has neither (`without_syntax`), and `with_syntax` compiles them
+    again from the canonical source when one is needed."""
 
     id: str
     title: str
@@ -114,8 +121,25 @@ class CompiledAgreement:
     canonical_source: str
     filename: str
     warnings: tuple[Diagnostic, ...]
-    document: ast.Document = field(repr=False, compare=False)
-    symbols: Symbols = field(repr=False, compare=False)
+    document: ast.Document | None = field(default=None, repr=False, compare=False)
+    symbols: Symbols | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def has_syntax(self) -> bool:
+        return self.document is not None
+
+    def without_syntax(self) -> "CompiledAgreement":
+        """The same agreement without its syntax tree and symbols (a fraction of the memory)."""
+        if self.document is None and self.symbols is None:
+            return self
+        return dataclasses.replace(self, document=None, symbols=None)
+
+    def with_syntax(self) -> "CompiledAgreement":
+        """This agreement with its syntax tree: itself, or compiled again from its canonical
+        source (the same agreement and hash; spans are positions in the canonical text)."""
+        if self.document is not None:
+            return self
+        return load(self.canonical_source, self.filename)
 
 
 def content_hash(canonical_source: str) -> str:
@@ -163,8 +187,13 @@ def load(text: str, filename: str = "<agreement>") -> CompiledAgreement:
     return _compile_cached(text, filename)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=256)
 def _compile_cached(text: str, filename: str) -> CompiledAgreement:
+    return compile_source(text, filename)
+
+
+def compile_source(text: str, filename: str = "<agreement>") -> CompiledAgreement:
+    """`load` without its cache (a caller that keeps the result itself, e.g. without syntax)."""
     doc, diagnostics, symbols = check_source(text, filename)
     errors = [d for d in diagnostics if d.is_error]
     if errors:
