@@ -8,7 +8,7 @@ from engine.cap import load_alert
 from engine.cap_signature import element_at
 from engine.cap_documents import split
 from engine.incident_types import Incident, IncidentError, LoadedAlert
-from engine.json_incidents import from_dict, load_json_incident
+from engine.json_incidents import checked, from_dict, load_json_incident
 from engine.xml_input import Document, looks_like_xml, parse
 
 __all__ = ["Incident", "IncidentError", "LoadedAlert", "from_dict", "load_cap", "load_incident",
@@ -44,7 +44,7 @@ def _received(document: Document, slot) -> str:
 def _load(document: Document, slot) -> Incident:
     if slot.alert is None:
         raise IncidentError(slot.problem)
-    return load_alert(slot.alert, document, slot.path, _received(document, slot))
+    return checked(load_alert(slot.alert, document, slot.path, _received(document, slot)))
 
 
 def load_cap(text: str | bytes) -> Incident:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import re
 
+from engine import limits
 from engine.incident_types import Incident, IncidentError
 
 
-MAX_DEPTH = 64  # objects and arrays inside each other; an incident needs a handful
+MAX_DEPTH = limits.MAX_DEPTH  # objects and arrays inside each other; an incident needs a handful
 _JSON_KINDS = {list: "an array", str: "a string", int: "a number", float: "a number",
                bool: "true or false"}
 
@@ -23,32 +24,24 @@ def from_dict(data) -> Incident:
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_BRACKET = re.compile(r"[\[\]{}]")
 
 
-def _too_deep(text: str) -> bool:
-    """Whether objects and arrays nest deeper than MAX_DEPTH (strings are skipped)."""
-    depth = 0
-    for match in _BRACKET.finditer(_STRING.sub("", text)):
-        if match.group() in "[{":
-            depth += 1
-            if depth > MAX_DEPTH:
-                return True
-        else:
-            depth -= 1
-    return False
+def checked(incident: Incident) -> Incident:
+    """The incident, if its mapping (and each CAP block's) is within the limits of
+    engine/limits.py; an IncidentError naming each problem with its JSON path otherwise."""
+    problems = []
+    for data in [incident.data, *(d for _, d in incident.variants)]:
+        problems += [p for p in limits.incident_problems(data) if p not in problems]
+    if problems:
+        raise IncidentError(problems)
+    return incident
 
 
 def load_json_incident(text: str) -> Incident:
-    if ("[" in text or "{" in text) and _too_deep(text):
-        raise IncidentError(f"the JSON nests objects and arrays deeper than {MAX_DEPTH} levels, "
-                            "which no incident does, so it is refused")
     try:
-        data = json.loads(text)
-    except RecursionError:
-        raise IncidentError(f"the JSON nests objects and arrays deeper than {MAX_DEPTH} levels, "
-                            "which no incident does, so it is refused")
+        data = limits.loads(text, check=False)  # checked below, with the id and type
+    except limits.LimitError as exc:
+        raise IncidentError(exc.messages)
     except json.JSONDecodeError as exc:
         raise IncidentError(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")
     if _SURROGATE_ESCAPE.search(text):  # a pair is an emoji; half of one is no character at all
@@ -58,4 +51,4 @@ def load_json_incident(text: str) -> Incident:
             raise IncidentError("not valid JSON text: it escapes half of a UTF-16 surrogate pair "
                                 "(such as \\ud800), which is no character")
     incident = from_dict(data)
-    return Incident(incident.data, received=text)
+    return checked(Incident(incident.data, received=text))

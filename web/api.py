@@ -9,17 +9,16 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 
 from flask import Blueprint, Response, g, jsonify, request, url_for
-from sqlalchemy import select
+from sqlalchemy import and_, not_, or_, select, tuple_, union_all
 from sqlalchemy.orm import selectinload
 
 from agreements import clock
 from agreements import compiled as cache
 from agreements.access import (can_see_agreement, can_see_duty, can_see_incident,
-                               can_see_revision, require_role, visible_agreements,
-                               visible_incidents)
+                               can_see_revision, require_role)
 from agreements.documents import revision_pdf
 from agreements.drafting import get_agreement, get_revision
 from agreements.duties import TRANSITIONS, change_duty, effective_state
@@ -27,14 +26,17 @@ from agreements.errors import Invalid, NotFound, OperationError
 from agreements.incidents import (evaluate_in_store, get_incident, holds_several,
                                   parse_incident, record_incident, record_incidents,
                                   update_incident)
-from agreements.models import DUTY_STATES, Agreement, Duty, Incident, Revision, User
+from agreements.models import (DUTY_STATES, Agreement, Duty, Incident, Revision, User,
+                               UTCDateTime)
 from agreements.users import user_for_token
 from dsl.timestamps import parse_time
+from engine import limits
 from engine.evaluator import Evaluation
 from web.api_json import (_time, _visible_revisions, agreement_json, duty_json,
                            incident_json, revision_json)
 from web.db import db
 from web.errors import error_response
+from web import pagination
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -76,6 +78,17 @@ def authenticate():
         response.headers["WWW-Authenticate"] = "Bearer"
         return response, status
     g.api_user = user
+    return None
+
+
+@bp.before_request
+def refuse_nul_in_query():
+    """A NUL character names nothing and no database takes it: 400, before any query."""
+    for name, value in request.args.items(multi=True):
+        if "\x00" in name or "\x00" in value:
+            shown = name.replace("\x00", "\\u0000")
+            raise BadRequest(f"the query parameter '{shown}' holds a NUL character (U+0000), "
+                             "which no value may hold")
     return None
 
 
@@ -137,7 +150,11 @@ def _json_object(what: str) -> dict:
     if request.mimetype not in JSON_TYPES:
         raise UnsupportedType(f"send {what} as JSON with Content-Type application/json")
     try:
-        value = json.loads(request.get_data(cache=True).decode("utf-8-sig"))
+        value = limits.loads(request.get_data(cache=True).decode("utf-8-sig"))
+    except limits.SyntaxLimitError as exc:
+        raise BadRequest(f"the body cannot be read: {exc.messages[0]}", exc.messages)
+    except limits.LimitError as exc:
+        raise Invalid(f"{what} is beyond the limits: " + "; ".join(exc.messages), exc.messages)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         detail = (f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
                   if isinstance(exc, json.JSONDecodeError) else "the body is not UTF-8 text")
@@ -153,10 +170,14 @@ def _query_time(name: str) -> datetime | None:
         return None
     raw = raw.strip().replace(" ", "+")  # an unencoded '+' of an offset arrives as a space
     try:
-        return parse_time(raw)
+        moment = parse_time(raw)
+        if not limits.MIN_YEAR <= moment.year <= limits.MAX_YEAR:
+            raise ValueError("out of range")
+        return moment
     except ValueError:
         message = (f"the query parameter '{name}' must be an RFC 3339 time with an offset, "
-                   f"such as 2026-03-14T08:00:00Z; '{raw}' is not")
+                   f"such as 2026-03-14T08:00:00Z, in the years {limits.MIN_YEAR}.."
+                   f"{limits.MAX_YEAR}; '{raw}' is not")
         raise Invalid(message, [f"{name}: {message}"])
 
 
@@ -186,6 +207,8 @@ def _agreement(slug: str) -> Agreement:
 
 def _revision(slug: str, number: int) -> Revision:
     _agreement(slug)
+    if not limits.route_id(number):
+        raise NotFound(f"agreement '{slug}' has no revision {number}")
     revision = get_revision(db(), slug, number)
     if not can_see_revision(caller(), revision):
         raise NotFound(f"agreement '{slug}' has no revision {number}")
@@ -194,9 +217,29 @@ def _revision(slug: str, number: int) -> Revision:
 
 @bp.get("/agreements")
 def agreements():
+    """A page of the agreements the caller may see, by slug (see web/pagination.py)."""
     user = caller()
-    return jsonify({"agreements": [agreement_json(user, a)
-                                   for a in visible_agreements(db(), user)]})
+    limit = pagination.page_limit()
+    after = pagination.decode("agreements", ("text",))
+    found: list[Agreement] = []
+    more = False
+    while True:  # a partner sees only some: read on in chunks until the page is full
+        query = select(Agreement).order_by(Agreement.slug).limit(limit + 1)
+        if after is not None:
+            query = query.where(Agreement.slug > after[0])
+        chunk = db().scalars(query).all()
+        for agreement in chunk:
+            if can_see_agreement(user, agreement):
+                if len(found) == limit:
+                    more = True
+                    break
+                found.append(agreement)
+        if more or len(chunk) <= limit:
+            break
+        after = (chunk[-1].slug,)
+    cursor = pagination.encode("agreements", (found[-1].slug,)) if more else None
+    return pagination.paged({"agreements": [agreement_json(user, a) for a in found]},
+                            pagination.next_url(cursor, limit))
 
 
 @bp.get("/agreements/<slug>")
@@ -235,6 +278,8 @@ def publish_revision(slug: str, number: int):
     from agreements.drafting import publish
     user = caller()
     _agreement(slug)
+    if not limits.route_id(number):
+        raise NotFound(f"agreement '{slug}' has no revision {number}")
     body = _json_object("the publication")
     confirm = body.get("confirm_warnings", False)
     if not isinstance(confirm, bool):
@@ -245,6 +290,8 @@ def publish_revision(slug: str, number: int):
 
 
 def _visible_incident(key: str) -> Incident:
+    if "\x00" in key or len(key) > 300:  # no incident has such a key: do not ask the database
+        raise NotFound(f"there is no incident '{key[:200]}'")
     incident = get_incident(db(), key)
     if not can_see_incident(caller(), db(), incident):
         raise NotFound(f"there is no incident '{key}'")
@@ -253,8 +300,28 @@ def _visible_incident(key: str) -> Incident:
 
 @bp.get("/incidents")
 def incidents():
+    """A page of the incidents the caller may see, in the order they were recorded (then id)."""
     user = caller()
-    return jsonify({"incidents": [incident_json(user, i) for i in visible_incidents(db(), user)]})
+    limit = pagination.page_limit()
+    after = pagination.decode("incidents", ("time", "id"))
+    query = select(Incident).order_by(Incident.recorded_at, Incident.id).limit(limit + 1)
+    if after is not None:
+        query = query.where(tuple_(Incident.recorded_at, Incident.id)
+                            > tuple_(_typed_time(after[0]), after[1]))
+    if user.role == "partner":  # as visible_incidents: those that gave its organisation duties
+        query = query.where(Incident.id.in_(
+            select(Duty.incident_id).where(Duty.party_id == user.organisation_id)))
+    rows = db().scalars(query).all()
+    found = rows[:limit]
+    cursor = (pagination.encode("incidents", (found[-1].recorded_at, found[-1].id))
+              if len(rows) > limit else None)
+    return pagination.paged({"incidents": [incident_json(user, i) for i in found]},
+                            pagination.next_url(cursor, limit))
+
+
+def _typed_time(moment: datetime):
+    from sqlalchemy import literal
+    return literal(moment, UTCDateTime())
 
 
 def _as_past() -> bool:
@@ -348,34 +415,75 @@ def _filter_values(name: str) -> list[str]:
 
 @bp.get("/duties")
 def duties():
+    """A page of duties by due time (none last), then id. Each stored state is read on its own
+    along the index (state, due, id) and the pieces merged, so that a page reads at most a page
+    of rows per state whatever the size of the store (see web/pagination.py)."""
     user = caller()
     states = _filter_values("state")
     unknown = [s for s in states if s not in DUTY_STATES]
     if unknown:
         problems = [f"state: '{s}' is not one of {', '.join(DUTY_STATES)}" for s in unknown]
         raise Invalid("unknown duty state " + ", ".join(repr(s) for s in unknown), problems)
-    query = select(Duty).options(selectinload(Duty.incident))
-    if states:
-        stored = set(states)
-        if "breached" in stored:  # past due and not done counts as breached before the check
-            stored.update(("open", "acknowledged"))
-        query = query.where(Duty.state.in_(sorted(stored)))
-    else:
-        query = query.where(Duty.state != "superseded")
+    limit = pagination.page_limit()
+    after = pagination.decode("duties", ("time?", "id"))
+    now = clock.utcnow()
+    common = []
     parties = _filter_values("party")
     if parties:
-        query = query.where(Duty.party_id.in_(parties))
+        common.append(Duty.party_id.in_(parties))
     if user.role == "partner":
-        query = query.where(Duty.party_id == user.organisation_id)
+        common.append(Duty.party_id == user.organisation_id)
     keys = _filter_values("incident")
     if keys:
-        query = query.where(Duty.incident_id.in_(select(Incident.id).where(Incident.key.in_(keys))))
-    query = query.order_by(Duty.due.is_(None), Duty.due, Duty.id)
-    now = clock.utcnow()
-    found = [d for d in db().scalars(query).all() if can_see_duty(user, d)]
+        common.append(Duty.incident_id.in_(select(Incident.id).where(Incident.key.in_(keys))))
+    ids: list[tuple] = []
+    if after is None or after[0] is not None:  # the duties with a due time, by due then id
+        keyset = [] if after is None else [tuple_(Duty.due, Duty.id)
+                                           > tuple_(_typed_time(after[0]), after[1])]
+        ids = _duty_keys(states, now, common + [Duty.due.is_not(None)] + keyset,
+                         (Duty.due, Duty.id), limit + 1)
+    if len(ids) <= limit:  # then those without, by id
+        start = after[1] if after is not None and after[0] is None else 0
+        ids += _duty_keys(states, now, common + [Duty.due.is_(None), Duty.id > start],
+                          (Duty.id,), limit + 1 - len(ids))
+    page = ids[:limit]
+    loaded = {d.id: d for d in db().scalars(select(Duty).options(selectinload(Duty.incident))
+                                            .where(Duty.id.in_([i for _, i in page])))}
+    found = [loaded[i] for _, i in page if can_see_duty(user, loaded[i])]
     if states:
         found = [d for d in found if effective_state(d, now) in states]
-    return jsonify({"duties": [duty_json(d, now) for d in found]})
+    cursor = pagination.encode("duties", page[-1]) if len(ids) > limit else None
+    return pagination.paged({"duties": [duty_json(d, now) for d in found]},
+                            pagination.next_url(cursor, limit))
+
+
+def _duty_keys(states: list[str], now: datetime, where: list, order: tuple,
+               limit: int) -> list[tuple]:
+    """(due, id) of the first `limit` duties in `order` that match, one query per stored state
+    (each an index range of (state, due, id)), merged."""
+    if limit <= 0:
+        return []
+    wanted = set(states) or set(DUTY_STATES) - {"superseded"}
+    stored = set(wanted)
+    if "breached" in wanted:  # past due and not done counts as breached before the check
+        stored.update(("open", "acknowledged"))
+    overdue = and_(Duty.modality == "must", Duty.due.is_not(None), Duty.due < _typed_time(now),
+                   not_(Duty.past))
+    parts = []
+    for state in sorted(stored):
+        conditions = [Duty.state == state, *where]
+        if state in ("open", "acknowledged") and states:
+            if state not in wanted:
+                conditions.append(overdue)
+            elif "breached" not in wanted:
+                conditions.append(or_(Duty.due.is_(None), not_(overdue)))
+        parts.append(select(Duty.due, Duty.id).where(*conditions).order_by(*order)
+                     .limit(limit).subquery())
+    merged = union_all(*[select(p.c.due, p.c.id) for p in parts]).subquery()
+    rows = db().execute(select(merged.c.due, merged.c.id)
+                        .order_by(*[merged.c[c.key] for c in order]).limit(limit)).all()
+    return [(due.replace(tzinfo=timezone.utc) if due is not None and due.tzinfo is None
+             else due, id_) for due, id_ in rows]
 
 
 @bp.post("/duties/<int:id>/<action>")
@@ -389,7 +497,7 @@ def duty_action(id: int, action: str):  # noqa: A002 - the name the API document
     if note is not None and not isinstance(note, str):
         raise Invalid("the note must be text", [f"$.note: {json.dumps(note)} is not of type "
                                                  f"'string'"])
-    duty = db().get(Duty, id)
+    duty = db().get(Duty, id) if limits.route_id(id) else None
     if duty is None or not can_see_duty(user, duty):
         raise NotFound(f"there is no duty {id}")
     duty = change_duty(db(), user, id, action, note=note)

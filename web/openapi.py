@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import copy
 
+from engine import limits
+from web import pagination
+
 VERSION = "1.0.0"
 
 
@@ -216,13 +219,24 @@ SCHEMAS: dict = {
     "IncidentInput": {
         "type": "object",
         "description": "An incident: the built-in fields of the language and the fields the "
-                       "agreements declare. Timestamps are RFC 3339 with an offset.",
+                       "agreements declare. Timestamps are RFC 3339 with an offset. Limits "
+                       f"(422 beyond them, nothing stored): every text at most "
+                       f"{limits.MAX_TEXT_LENGTH:,} characters and without NUL (U+0000); "
+                       f"numbers a double holds (no NaN or Infinity, which are not JSON: 400; "
+                       f"integers of at most {limits.MAX_DIGITS} digits); times and dates in "
+                       f"the years {limits.MIN_YEAR}..{limits.MAX_YEAR}; objects and arrays "
+                       f"nested at most {limits.MAX_DEPTH} deep (400).",
         "required": ["id", "type", "reported_at"],
         "additionalProperties": True,
         "properties": {
-            "id": {"type": "string"},
-            "type": {"type": "string"},
-            "reported_at": {"type": "string", "format": "date-time"},
+            "id": {"type": "string", "maxLength": limits.MAX_ID_LENGTH,
+                   "pattern": f"^{limits.ID_PATTERN}$",
+                   "description": "a letter or digit, then letters, digits and _ . : @ - "
+                                  "(no '..')"},
+            "type": {"type": "string", "maxLength": limits.MAX_TYPE_LENGTH},
+            "reported_at": {"type": "string", "format": "date-time",
+                            "description": f"in the years {limits.MIN_YEAR}.."
+                                           f"{limits.MAX_YEAR}, as every time"},
             "status": {"type": "string", "enum": ["actual", "exercise", "test"]},
             "severity": {"type": "string"},
             "urgency": {"type": "string"},
@@ -336,6 +350,33 @@ def _list_of(key: str, name: str) -> dict:
             "properties": {key: {"type": "array", "items": _ref(name)}}}
 
 
+def _page_of(key: str, name: str) -> dict:
+    out = _list_of(key, name)
+    out["properties"]["next"] = {
+        "type": "string", "format": "uri",
+        "description": "the next page (this query with a new `cursor`); absent on the last "
+                       "page. The same URL is in the `Link: <...>; rel=\"next\"` header."}
+    return out
+
+
+PAGE_PARAMETERS = [
+    {"name": "limit", "in": "query", "required": False,
+     "schema": {"type": "integer", "minimum": 1, "maximum": pagination.MAX_LIMIT,
+                "default": pagination.DEFAULT_LIMIT},
+     "description": f"how many items a page holds (default {pagination.DEFAULT_LIMIT}, at most "
+                    f"{pagination.MAX_LIMIT}; 422 otherwise)"},
+    {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"},
+     "description": "where the page starts: the opaque cursor in the `next` link of the page "
+                    "before (400 for one this API did not give). Rows added while a client "
+                    "walks the list are neither repeated nor hide the others."},
+]
+LINK = {"Link": {"description": "`<next page URL>; rel=\"next\"`, when there is a next page",
+                 "schema": {"type": "string"}}}
+PAGE_ERRORS = {"400": _error("The cursor is not one this API gave."),
+               "422": _error("The limit is not a whole number from 1 to "
+                             f"{pagination.MAX_LIMIT}.")}
+
+
 INCIDENT_BODY = {
     "required": True,
     "content": {
@@ -367,7 +408,8 @@ def _path_param(name: str, schema: dict, description: str) -> dict:
 
 
 SLUG = _path_param("slug", {"type": "string"}, "the agreement's id")
-NUMBER = _path_param("number", {"type": "integer", "minimum": 1}, "the revision number")
+NUMBER = _path_param("number", {"type": "integer", "minimum": 1,
+                                "maximum": limits.MAX_ROUTE_ID}, "the revision number")
 AS_PAST = {"name": "as_past", "in": "query", "required": False,
            "schema": {"type": "boolean"},
            "description": "record a CAP alert that had expired when received as a past incident "
@@ -381,9 +423,11 @@ PATHS: dict = {
         "security": [],
         "responses": {"200": _json({"type": "object"}, "The OpenAPI 3.1 document")}}},
     "/api/agreements": {"get": {
-        "operationId": "listAgreements", "summary": "The agreements the caller may see",
-        "tags": ["agreements"],
-        "responses": {"200": _json(_list_of("agreements", "Agreement")), **COMMON}}},
+        "operationId": "listAgreements",
+        "summary": "The agreements the caller may see, a page at a time by id (slug)",
+        "tags": ["agreements"], "parameters": PAGE_PARAMETERS,
+        "responses": {"200": _json(_page_of("agreements", "Agreement"), headers=LINK),
+                      **COMMON, **PAGE_ERRORS}}},
     "/api/agreements/{slug}": {"get": {
         "operationId": "getAgreement", "summary": "One agreement with its revisions",
         "tags": ["agreements"], "parameters": [SLUG],
@@ -429,8 +473,10 @@ PATHS: dict = {
         "get": {
             "operationId": "listIncidents",
             "summary": "The incidents the caller may see (a partner: those that gave its "
-                       "organisation duties)", "tags": ["incidents"],
-            "responses": {"200": _json(_list_of("incidents", "Incident")), **COMMON}},
+                       "organisation duties), a page at a time in the order they were "
+                       "recorded", "tags": ["incidents"], "parameters": PAGE_PARAMETERS,
+            "responses": {"200": _json(_page_of("incidents", "Incident"), headers=LINK),
+                          **COMMON, **PAGE_ERRORS}},
         "post": {
             "operationId": "recordIncident",
             "summary": "Record an incident (JSON or a CAP alert) and evaluate it against every "
@@ -486,7 +532,8 @@ PATHS: dict = {
     "/api/duties": {"get": {
         "operationId": "listDuties",
         "summary": "The duties the caller may see that are not superseded (a partner: its "
-                   "organisation's)", "tags": ["duties"],
+                   "organisation's), a page at a time by due time (none last), then id",
+        "tags": ["duties"],
         "parameters": [
             {"name": "state", "in": "query", "required": False,
              "description": "only duties in these states (comma-separated; breached includes "
@@ -498,15 +545,19 @@ PATHS: dict = {
             {"name": "incident", "in": "query", "required": False,
              "description": "only these incidents' duties (comma-separated incident ids)",
              "schema": {"type": "string"}},
+            *PAGE_PARAMETERS,
         ],
-        "responses": {"200": _json(_list_of("duties", "Duty")), **COMMON,
-                      "422": _error("An unknown state.")}}},
+        "responses": {"200": _json(_page_of("duties", "Duty"), headers=LINK), **COMMON,
+                      "400": PAGE_ERRORS["400"],
+                      "422": _error("An unknown state, or a limit that is not a whole number "
+                                    f"from 1 to {pagination.MAX_LIMIT}.")}}},
     "/api/duties/{id}/{action}": {"post": {
         "operationId": "changeDuty",
         "summary": "Acknowledge, fulfil, decline (with a reason) or waive (coordinators and "
                    "administrators, with a reason) a duty", "tags": ["duties"],
         "parameters": [
-            _path_param("id", {"type": "integer"}, "the duty's id"),
+            _path_param("id", {"type": "integer", "minimum": 0,
+                               "maximum": limits.MAX_ROUTE_ID}, "the duty's id"),
             _path_param("action", {"type": "string",
                                    "enum": ["acknowledge", "fulfil", "decline", "waive"]},
                         "what to do"),

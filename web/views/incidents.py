@@ -24,6 +24,7 @@ from agreements.incidents import (LIVE_STATES, ExpiredAlert, _referenced_inciden
 from agreements.models import Duty, Organisation, Revision
 from markupsafe import Markup
 
+from engine import limits
 from web import fragments
 from web.db import db
 from web.filters import countdown, duty_urls, sentence
@@ -52,6 +53,20 @@ def local_target(target: str | None) -> str | None:
     if target is None or "\\" in target or any(ord(c) < 32 for c in target):
         return None
     return target
+
+
+def _known_key(key: str) -> str:
+    """A key no incident can have (a NUL, longer than the column) is not asked of the database."""
+    if "\x00" in key or len(key) > 300:
+        raise NotFound(f"there is no incident '{key[:200]}'")
+    return key
+
+
+def _text_within_limits(value: str, name: str) -> str:
+    problems = limits.value_problems(value, name)
+    if problems:
+        raise Invalid(f"the {name} is beyond the limits: " + "; ".join(problems), problems)
+    return value
 
 
 def _coordinator(doing: str):
@@ -251,7 +266,7 @@ def board(key: str):
     user = _user()
     _refresh_breaches()
     session = db()
-    incident = get_incident(session, key)
+    incident = get_incident(session, _known_key(key))
     if not can_see_incident(user, session, incident):
         raise NotFound(f"there is no incident '{key}'")
     now = clock.utcnow()
@@ -337,7 +352,7 @@ def duty(duty_id: int):
     `?fragment=1` gives just that part, for the board to show when a user opens it."""
     user = _user()
     session = db()
-    found = session.get(Duty, duty_id)
+    found = session.get(Duty, duty_id) if limits.route_id(duty_id) else None
     if found is None or not can_see_duty(user, found):
         raise NotFound(f"there is no duty {duty_id}")
     now = clock.utcnow()
@@ -355,7 +370,7 @@ def duty(duty_id: int):
 def update(key: str):
     user = _coordinator("update an incident")
     session = db()
-    incident = get_incident(session, key)
+    incident = get_incident(session, _known_key(key))
     latest = incident.latest_message
     kept = {"source": "paste", "text": latest.received if latest.format == "json" else "",
             "values": {}, "built": None}
@@ -406,7 +421,8 @@ def _as_text(text) -> str:
 @login_required
 def cancel(key: str):
     user = _coordinator("cancel an incident")
-    incident = cancel_incident(db(), user, key, reason=request.form.get("reason", ""))
+    reason = _text_within_limits(request.form.get("reason", ""), "reason")
+    incident = cancel_incident(db(), user, _known_key(key), reason=reason)
     flash(f"Incident {incident.key} is cancelled; its duties are superseded.", "success")
     return redirect(url_for("incidents.board", key=incident.key))
 
@@ -416,11 +432,14 @@ def cancel(key: str):
 def duty_action(duty_id: int, action: str):
     if action not in TRANSITIONS:
         abort(404)
+    if not limits.route_id(duty_id):
+        raise NotFound(f"there is no duty {duty_id}")
     user = _user()
     session = db()
     note = request.form.get("note", "")
     target = local_target(request.form.get("next"))
     try:
+        _text_within_limits(note, "note")
         duty = change_duty(session, user, duty_id, action, note=note)
     except (Invalid, Conflict) as exc:
         duty = get_duty(session, duty_id)
