@@ -22,6 +22,7 @@ import copyreg
 import dataclasses
 import hashlib
 import io
+import json
 import pickle
 import sys
 from functools import lru_cache
@@ -107,6 +108,40 @@ def _field_info(values: tuple):
         return info
 
 
+_SCHEMA_PROPERTIES: dict[str, dict] = {}
+
+
+class _Schema:
+    """An agreement's incident schema on its way into a pickle: each field's schema travels as
+    its JSON text, and every loaded agreement shares one dict per distinct text (most of a
+    schema is the built-in fields, the same in every agreement). The dicts are only read."""
+
+    __slots__ = ("schema",)
+
+    def __init__(self, schema):
+        self.schema = schema
+
+
+def _reduce_schema(wrapped: _Schema):
+    schema = dict(wrapped.schema)
+    properties = schema.pop("properties", None)
+    if not isinstance(properties, dict):
+        return _proxy, ({**schema, **({} if properties is None else
+                                      {"properties": properties})},)
+    texts = tuple((name, json.dumps(value, sort_keys=True)) for name, value in properties.items())
+    return _schema, (schema, texts)
+
+
+def _schema(rest: dict, texts: tuple) -> MappingProxyType:
+    properties = {}
+    for name, text in texts:
+        value = _SCHEMA_PROPERTIES.get(text)
+        if value is None:
+            value = _SCHEMA_PROPERTIES.setdefault(text, json.loads(text))
+        properties[sys.intern(name)] = value
+    return MappingProxyType({**rest, "properties": properties})
+
+
 def _table_entry(module: str, table: str, key):
     return getattr(sys.modules[module], table)[key]
 
@@ -140,6 +175,8 @@ def _reduce_compiled(obj):
     def value(name):
         if name in ("document", "symbols"):
             return None
+        if name == "schema":
+            return _Schema(obj.schema)
         if name == "warnings":
             return tuple(dataclasses.replace(d, source=None) for d in obj.warnings)
         return getattr(obj, name)
@@ -169,6 +206,7 @@ def _dispatch_table() -> dict:
     table[FieldInfo] = lambda f: (_field_info, tuple([tuple(getattr(f, n) for n in
                                                             _field_names(FieldInfo))]))
     table[CompiledAgreement] = _reduce_compiled
+    table[_Schema] = _reduce_schema
     for cls in (_compiler.Party, _compiler.Role, _compiler.Deadline, _compiler.Clause,
                 _compiler.Expectation, _compiler.Example):
         table[cls] = _reduce_dataclass
