@@ -300,14 +300,16 @@ def _visible_incident(key: str) -> Incident:
 
 @bp.get("/incidents")
 def incidents():
-    """A page of the incidents the caller may see, in the order they were recorded (then id)."""
+    """A page of the incidents the caller may see, the latest recorded first (then by id),
+    as the list was ordered before it had pages."""
     user = caller()
     limit = pagination.page_limit()
     after = pagination.decode("incidents", ("time", "id"))
-    query = select(Incident).order_by(Incident.recorded_at, Incident.id).limit(limit + 1)
+    query = (select(Incident).order_by(Incident.recorded_at.desc(), Incident.id.desc())
+             .limit(limit + 1))
     if after is not None:
         query = query.where(tuple_(Incident.recorded_at, Incident.id)
-                            > tuple_(_typed_time(after[0]), after[1]))
+                            < tuple_(_typed_time(after[0]), after[1]))
     if user.role == "partner":  # as visible_incidents: those that gave its organisation duties
         query = query.where(Incident.id.in_(
             select(Duty.incident_id).where(Duty.party_id == user.organisation_id)))

@@ -84,7 +84,7 @@ def test_duty_filters_hold_across_pages(app, session, people, tokens):
     assert {d["party"] for d in mine} == {"harmon_county"} and len(mine) == 6
 
 
-def test_incidents_walk_in_the_order_recorded(app, session, people, tokens):
+def test_incidents_walk_newest_first(app, session, people, tokens):
     client, headers = app.test_client(), tokens(people.coordinator)
     for n in range(5):
         record(client, headers, n)
@@ -92,8 +92,13 @@ def test_incidents_walk_in_the_order_recorded(app, session, people, tokens):
     walked = walk(client, headers, "/api/incidents?limit=2", "incidents",
                   lambda page: record(client, headers, next(added)))
     ids = [i["id"] for i in walked]
-    assert len(ids) == len(set(ids)) and ids[:5] == [f"TOR-{n}" for n in range(5)]
-    assert ids[5:] == [f"TOR-{n}" for n in range(100, 100 + len(ids) - 5)]
+    # Newest first: what is recorded during the walk comes before the page reached, so the walk
+    # shows exactly what there was when it began, each once.
+    assert ids == [f"TOR-{n}" for n in range(4, -1, -1)]
+    again = [i["id"] for i in walk(client, headers, "/api/incidents?limit=3", "incidents")]
+    added_during = len(again) - len(ids)
+    assert added_during >= 1
+    assert again == [f"TOR-{100 + k}" for k in range(added_during - 1, -1, -1)] + ids
     for party in ("lakeside_county", "columbia_dep"):  # a partner: those that gave it duties
         partner = tokens(people.partners[party])
         theirs = {d["incident"] for d in walk(client, partner, "/api/duties?limit=3", "duties")}
