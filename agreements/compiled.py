@@ -134,12 +134,19 @@ def _fetch(wanted: dict, session) -> dict[str, CompiledAgreement]:
     where a row of this version loads, else compiled (and the row written)."""
     engine = _engine_of(session)
     out = _load_rows(engine, list(wanted)) if engine is not None else {}
-    made = {}
+    made = {}  # hash -> pickled compact form, to be written
     for content_hash, (source, filename) in wanted.items():
         if content_hash not in out:
             agreement = compile_source(source(), filename).without_syntax()
             stats["parsed"] += 1
-            out[content_hash] = made[content_hash] = agreement
+            try:  # kept as a later start will load it: interned, shared, without the source
+                data = persist.dumps(agreement)
+                with _no_gc():
+                    agreement = persist.loads(data)
+                made[content_hash] = data
+            except Exception as exc:  # a condition the pickler does not know: no row, no harm
+                log.warning("compiled form of %s cannot be pickled: %s", content_hash[:12], exc)
+            out[content_hash] = agreement
     with _lock:
         for content_hash, agreement in out.items():
             out[content_hash] = _agreements.setdefault(content_hash, agreement)
@@ -160,15 +167,9 @@ def _holds_sqlite_write_lock(session, engine) -> bool:
         return True
 
 
-def _postpone(made: dict[str, CompiledAgreement]) -> None:
-    for content_hash, agreement in made.items():
-        try:
-            data = persist.dumps(agreement)
-        except Exception as exc:
-            log.warning("compiled form of %s cannot be pickled: %s", content_hash[:12], exc)
-            continue
-        with _lock:
-            _unsaved[content_hash] = data
+def _postpone(made: dict[str, bytes]) -> None:
+    with _lock:
+        _unsaved.update(made)
 
 
 def _load_rows(engine, hashes: list[str]) -> dict[str, CompiledAgreement]:
@@ -202,16 +203,12 @@ def _load_rows(engine, hashes: list[str]) -> dict[str, CompiledAgreement]:
     return out
 
 
-def _store(engine, made: dict[str, CompiledAgreement]) -> None:
+def _store(engine, made: dict[str, bytes]) -> None:
     """Write the rows of `made` (and of earlier ones not yet written) in a transaction of its
     own; a busy or failing database only postpones them (they are a cache)."""
     from agreements.models import CompiledForm
-    rows = dict(_unsaved)
-    for content_hash, agreement in made.items():
-        try:
-            rows[content_hash] = persist.dumps(agreement)
-        except Exception as exc:  # a condition the pickler does not know: no row, no harm
-            log.warning("compiled form of %s cannot be pickled: %s", content_hash[:12], exc)
+    with _lock:
+        rows = {**_unsaved, **made}
     if not rows:
         return
     now = datetime.now(timezone.utc)
