@@ -37,6 +37,8 @@ def structure(value, depth=0):
         return {k: structure(v, depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [structure(v, depth + 1) for v in value]
+    if isinstance(value, (set, frozenset)):  # equal sets may iterate in different orders
+        return ["set"] + sorted(repr(structure(v, depth + 1)) for v in value)
     if hasattr(value, "__dataclass_fields__"):
         return [type(value).__name__] + [structure(getattr(value, f), depth + 1)
                                          for f in value.__dataclass_fields__
