@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -16,6 +17,8 @@ REGIONS = ["north", "south", "east", "west"]
 SEVERITIES = ["minor", "moderate", "severe", "extreme", "unknown"]
 PARTIES = ["p1", "p2", "p3", "p4"]
 CODES = ["FIPS:1", "FIPS:2", "FIPS:3"]
+# Values outside every `one of` that are close to a listed one: warnings with a suggestion.
+NEAR_MISSES = ["Flood", "flod", "storm ", "wild fire"]
 
 
 @st.composite
@@ -117,7 +120,7 @@ def incidents(draw):
     reported = datetime(2026, 3, 14, 8, tzinfo=timezone.utc) + timedelta(
         hours=draw(st.integers(-30, 30)))
     offset = timezone(timedelta(hours=draw(st.sampled_from([-5, 0, 2]))))
-    data = {"id": "I-1", "type": draw(st.sampled_from(TYPES)),
+    data = {"id": "I-1", "type": draw(st.sampled_from(TYPES + NEAR_MISSES)),
             "reported_at": reported.astimezone(offset).isoformat()}
     optional = {
         "severity": st.sampled_from(SEVERITIES),
@@ -141,10 +144,15 @@ def incidents(draw):
 
 
 def outcome(fn):
+    """The whole answer: its dict (duties, skipped, warnings), and both JSON texts byte for
+    byte (the CLI's indented one and the API's compact one)."""
     try:
-        return fn().as_dict()
+        result = fn()
     except IncidentError as exc:
         return ("invalid", exc.messages)
+    compact = result.to_json(compact=True)
+    assert json.loads(compact) == result.as_dict()
+    return result.as_dict(), result.to_json(), compact
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -192,3 +200,38 @@ clause d "D"
                                "reported_at": "2026-03-14T08:00:00Z"})
     assert [(d.agreement, d.clause) for d in result.duties] == [("a0", "d")]
     assert (result.clauses_examined, result.clauses_total) == (2, 10)
+
+
+def test_index_gives_the_linear_warnings_and_skipped_list():
+    """`one of` warnings (with and without a suggestion) depend on the agreements in effect;
+    the skipped list and its JSON are kept per period by the index: all as the linear
+    evaluator says, on days either side of every boundary."""
+    texts = []
+    for i, (start, until, listed) in enumerate([
+            ("2026-01-01", "", '"flood", "storm"'), ("2026-03-15", "", '"flood", "wildfire"'),
+            ("2025-01-01", " until 2026-03-14", '"hazmat"'), ("2027-01-01", "", '"quake"')]):
+        texts.append(f"""agreement w{i}
+  title "W{i}"
+  kind protocol
+  non-binding
+  effective {start}{until}
+party p1 "P1"
+fields
+  type text one of {listed}
+clause c "C"
+  when incident.type == {listed.split(", ")[0]}
+  p1 must "act" within 1 hour
+""")
+    agreements = [load(t, f"w{i}.agreement") for i, t in enumerate(texts)]
+    library = Library(agreements)
+    seen = set()
+    for day in ("2026-03-13", "2026-03-14", "2026-03-15", "2026-03-16", "2026-12-31",
+                "2027-01-01", "2024-06-01"):
+        for value in ("flood", "wildfire", "hazmat", "quake", "Flood", "wild fire", "other"):
+            incident = {"id": "w", "type": value, "reported_at": f"{day}T08:00:00Z"}
+            for _ in range(2):  # the second time from what the index keeps
+                indexed = outcome(lambda: library.evaluate(incident))
+                assert indexed == outcome(lambda: evaluate(incident, agreements)), incident
+            seen.update(w["message"].split("(")[-1][:8] for w in indexed[0]["warnings"])
+            seen.add(len(indexed[0]["skipped"]))
+    assert "did you " in seen and {1, 2} <= seen
