@@ -35,7 +35,7 @@ $(VENV)/.installed-app: pyproject.toml
 
 $(VENV)/.installed-dev: $(VENV)/.installed-app
 	$(call debian_packages,$(TEST_PACKAGES))
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	touch $@
 
 install: $(VENV)/.installed-dev
