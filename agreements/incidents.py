@@ -354,16 +354,21 @@ def _add_message(session: Session, incident: Incident, parsed: EngineIncident, t
     return message
 
 
-def _reported_at(parsed: EngineIncident, default: datetime) -> datetime:
-    """The incident's report time, or `default` when it has none that reads as a time (the
+def time_field(parsed: EngineIncident, name: str) -> datetime | None:
+    """A time field of the incident, or None when it has none that reads as a time (the
     engine's validation then reports the field with its JSON path)."""
-    value = parsed.data.get("reported_at")
+    value = parsed.data.get(name)
     if not isinstance(value, str):
-        return default
+        return None
     try:
         return parse_time(value)
     except ValueError:
-        return default
+        return None
+
+
+def _reported_at(parsed: EngineIncident, default: datetime) -> datetime:
+    """The incident's report time, or `default` when it has none that reads as a time."""
+    return time_field(parsed, "reported_at") or default
 
 
 def _evaluation_time(parsed: EngineIncident, at: datetime) -> datetime:
@@ -373,13 +378,7 @@ def _evaluation_time(parsed: EngineIncident, at: datetime) -> datetime:
 
 def expired_at(parsed: EngineIncident) -> datetime | None:
     """When the alert expires (`expires`), if it says so in a readable time."""
-    value = parsed.data.get("expires")
-    if not isinstance(value, str):
-        return None
-    try:
-        return parse_time(value)
-    except ValueError:
-        return None
+    return time_field(parsed, "expires")
 
 
 class ExpiredAlert(Conflict):

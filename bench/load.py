@@ -47,7 +47,7 @@ def _bench_module(name: str):
 
 
 web_bench = _bench_module("web")
-from agreements.models import AuditEntry, Duty, DutyEvent, Incident, User  # noqa: E402
+from agreements.models import AuditEntry, Duty, DutyEvent, Incident  # noqa: E402
 from agreements.users import create_token, create_user_unchecked  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -244,36 +244,11 @@ def integrity(db, log, viewer_id) -> list[str]:
     return problems
 
 
-def start_gunicorn(folder: Path, url: str, port: int, workers: int):
-    """gunicorn as the README documents it (`-c python:web.gunicorn_conf`)."""
-    import subprocess
-    import urllib.request
-    env = {**os.environ, "DATABASE_URL": url, "COMPACT_INSTANCE_PATH": str(folder),
-           "COMPACT_SECRET_KEY": "load-secret-key", "COMPACT_BIND": f"127.0.0.1:{port}",
-           "WEB_CONCURRENCY": str(workers)}
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    process = subprocess.Popen([str(gunicorn), "-c", "python:web.gunicorn_conf",
-                                "--log-level", "warning", "web.wsgi:app"],
-                               cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2):
-                return process
-        except OSError:
-            if process.poll() is not None:
-                sys.exit("gunicorn did not start:\n" + process.stdout.read())
-            time.sleep(0.3)
-    process.kill()
-    sys.exit("gunicorn did not answer within 120 s")
-
-
 def measure(backend: str, args) -> dict:
     folder = Path(tempfile.mkdtemp(prefix=f"compact-load-{backend}-"))
     db, setup = prepare(backend, folder, args.agreements, args.seed)
     port = web_bench.free_port()
-    server = start_gunicorn(folder, db.url, port, args.workers)
+    server = web_bench.start_gunicorn(folder, db.url, port, args.workers)
     try:
         cookie = web_bench.session_cookie(port)
         shared = shared_state(setup["bodies"], args.seed)

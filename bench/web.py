@@ -113,15 +113,17 @@ def prepare(folder: Path, agreements: int, seed: int) -> dict:
 
 
 def start_gunicorn(folder: Path, url: str, port: int, workers: int) -> subprocess.Popen:
+    """gunicorn as the README documents it (`-c python:web.gunicorn_conf`, preloaded)."""
     env = {**os.environ, "DATABASE_URL": url, "COMPACT_INSTANCE_PATH": str(folder),
-           "COMPACT_SECRET_KEY": "bench-secret-key"}
+           "COMPACT_SECRET_KEY": "bench-secret-key", "COMPACT_BIND": f"127.0.0.1:{port}",
+           "WEB_CONCURRENCY": str(workers)}
     gunicorn = Path(sys.executable).with_name("gunicorn")
     process = subprocess.Popen(
-        [str(gunicorn), "-w", str(workers), "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning", "web.wsgi:app"],
+        [str(gunicorn), "-c", "python:web.gunicorn_conf", "--log-level", "warning",
+         "web.wsgi:app"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True)
-    deadline = time.time() + 60
+    deadline = time.time() + 120
     while time.time() < deadline:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2):
@@ -131,7 +133,7 @@ def start_gunicorn(folder: Path, url: str, port: int, workers: int) -> subproces
                 sys.exit("gunicorn did not start:\n" + process.stdout.read())
             time.sleep(0.3)
     process.kill()
-    sys.exit("gunicorn did not answer within 60 s")
+    sys.exit("gunicorn did not answer within 120 s")
 
 
 def session_cookie(port: int) -> str:

@@ -24,7 +24,7 @@ from agreements.drafting import get_agreement, get_revision
 from agreements.duties import TRANSITIONS, change_duty, effective_state
 from agreements.errors import Invalid, NotFound, OperationError
 from agreements.incidents import (evaluate_in_store, get_incident, holds_several,
-                                  parse_incident, record_incident, record_incidents,
+                                  parse_incident, record_incident, record_incidents, time_field,
                                   update_incident)
 from agreements.models import (DUTY_STATES, Agreement, Duty, Incident, Revision, User,
                                UTCDateTime)
@@ -519,7 +519,7 @@ def evaluate():
     text = _incident_body()
     at = _query_time("at")
     parsed = _reading(parse_incident, text)
-    when = at or _reported_at(parsed) or clock.utcnow()
+    when = at or time_field(parsed, "reported_at") or clock.utcnow()
     try:
         evaluation, revisions = evaluate_in_store(db(), parsed, when)
     except Invalid as exc:
@@ -531,16 +531,6 @@ def evaluate():
     return Response(evaluation.to_json(compact=True), mimetype="application/json")
 
 
-def _reported_at(parsed) -> datetime | None:
-    """The engine's default evaluation time: the incident's reported_at, when it reads as one
-    (when it does not, the engine reports the field with its JSON path)."""
-    value = parsed.data.get("reported_at")
-    if not isinstance(value, str):
-        return None
-    try:
-        return parse_time(value)
-    except ValueError:
-        return None
 
 
 def _party_of(revisions: dict, organisation: str | None) -> set[str]:
