@@ -37,16 +37,7 @@ from sqlalchemy import func, select  # noqa: E402
 import store as store_bench  # noqa: E402
 
 
-def _bench_module(name: str):
-    """bench/NAME.py by path: bench/web.py would shadow the `web` package if imported by name."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-web_bench = _bench_module("web")
+web_bench = store_bench.bench_module("web")
 from agreements.models import AuditEntry, Duty, DutyEvent, Incident  # noqa: E402
 from agreements.users import create_token, create_user_unchecked  # noqa: E402
 

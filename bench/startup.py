@@ -41,12 +41,10 @@ TARGET_SIZE = 10_000
 
 def _engine_bench():
     """bench/engine.py's synthetic world (its module name would clash with the engine package)."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("bench_engine", ROOT / "bench" / "engine.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_engine"] = module
-    spec.loader.exec_module(module)
-    return module
+    if str(ROOT / "bench") not in sys.path:
+        sys.path.append(str(ROOT / "bench"))  # after ROOT: `engine` stays the package
+    import store
+    return store.bench_module("engine")
 
 
 def memory() -> dict:

@@ -43,17 +43,21 @@ from agreements.signing import sign  # noqa: E402
 from agreements.users import create_user_unchecked  # noqa: E402
 
 
-def _engine_bench():
-    """bench/engine.py's synthetic world (its module name would clash with the engine package)."""
+def bench_module(name: str):
+    """bench/NAME.py loaded by its path as `bench_NAME`: bench/engine.py and bench/web.py would
+    shadow the `engine` and `web` packages if imported by their names."""
     import importlib.util
-    spec = importlib.util.spec_from_file_location("bench_engine", ROOT / "bench" / "engine.py")
+    found = sys.modules.get(f"bench_{name}")
+    if found is not None:
+        return found
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_engine"] = module
+    sys.modules[f"bench_{name}"] = module
     spec.loader.exec_module(module)
     return module
 
 
-_world = _engine_bench()
+_world = bench_module("engine")
 AgreementWriter, make_incidents = _world.AgreementWriter, _world.make_incidents
 
 RESULTS = ROOT / "bench" / "results"
