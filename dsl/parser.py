@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import textwrap
 from datetime import date
 from contextvars import ContextVar
 from functools import lru_cache
@@ -13,33 +12,14 @@ import pyparsing as pp
 from dsl import ast
 from dsl.errors import CompactError, Diagnostic, Span
 from dsl.lexical import scan_comments, suggest
-from dsl.timestamps import TIME_RE, parse_time  # noqa: F401 - parse_time re-exported
+from dsl.timestamps import parse_time  # noqa: F401 - parse_time re-exported
+from dsl.tokens import (  # noqa: F401 - the words are re-exported for the parser's users
+    COMPARISON_RE, DATE_LIT_RE, DECLARATION_KEYWORDS, FIELD_NAME_RE, HEADER_WORDS, KEYWORD_CHARS,
+    KINDS, MALFORMED_OFFSET_RE, NAIVE_TIME_RE, NAME_RE, NUMBER_RE, PERCENT_RE, RESERVED,
+    SCALE_TYPES, SIMPLE_TYPE_RE, SIMPLE_TYPES, SLUG_RE, STRING_RE, TIME_LIT_RE, UNIT_RE, UNITS,
+    WHOLE_RE, bad_escape, bad_escape_message, unquote)
 
 pp.ParserElement.set_default_whitespace_chars(" \t\r\n")
-
-DECLARATION_KEYWORDS = ("agreement", "recital", "party", "fields", "role", "trigger", "clause",
-                        "example")
-# Words that cannot name a party, role, trigger or clause: each could stand where a name
-# can, so allowing it would make a line mean two things. Header and example words (title,
-# kind, at, expect, ...) never stand in such places and stay free for names.
-RESERVED = frozenset(DECLARATION_KEYWORDS + (
-    "is", "parties", "when", "unless", "must", "may", "not", "and", "or", "costs", "borne", "by",
-    "shared", "equally", "text", "within", "of", "breach", "breached", "given", "in", "contains",
-    "incident", "yes", "no", "duty",
-))
-NAME_RE = (r"(?!(?:" + "|".join(sorted(RESERVED, key=len, reverse=True)) + r")(?![A-Za-z0-9_]))"
-           r"[A-Za-z_][A-Za-z0-9_]*")
-HEADER_WORDS = ("title", "kind", "binding", "non-binding", "effective", "governing", "withdrawal",
-                "language")
-KINDS = ("mou", "mutual-aid", "compact", "protocol", "other")
-SCALE_TYPES = ("severity", "urgency", "certainty")
-SIMPLE_TYPES = ("text", "number", "yes/no", "date", "time", "party") + SCALE_TYPES
-UNITS = {"minute": "minute", "minutes": "minute", "hour": "hour", "hours": "hour",
-         "day": "day", "days": "day", "week": "week", "weeks": "week",
-         "business day": "business day", "business days": "business day"}
-
-DATE_RE = r"\d{4}-\d{2}-\d{2}"
-_ESCAPE = re.compile(r"\\(.)")
 
 
 FATAL = "\x00"  # marks a message we wrote ourselves; pyparsing re-wraps exception classes
@@ -53,22 +33,6 @@ def _Fatal(s: str, loc: int, message: str) -> pp.ParseFatalException:
 def _listed(expr: pp.ParserElement) -> pp.ParserElement:
     """`expr, expr, ...` where a comma must be followed by another item."""
     return expr + pp.ZeroOrMore(pp.Suppress(",") - expr)
-
-
-def unquote(raw: str) -> str:
-    """The value of a string literal as written in the source."""
-    if raw.startswith('"""'):
-        body = raw[3:-3].replace("\r\n", "\n")
-        if body.startswith("\n"):
-            body = body[1:]
-        elif body.startswith("\r\n"):
-            body = body[2:]
-        lines = body.split("\n")
-        if len(lines) > 1 and not lines[-1].strip():
-            lines = lines[:-1]
-            body = "\n".join(lines)
-        return textwrap.dedent(body)
-    return _ESCAPE.sub(lambda m: {"n": "\n"}.get(m.group(1), m.group(1)), raw[1:-1])
 
 
 # Comment ranges of the text being parsed, so that spans can step over them: pyparsing hands
@@ -110,7 +74,7 @@ def _node(expr: pp.ParserElement, build, name: str | None = None) -> pp.ParserEl
 
 
 def K(word: str) -> pp.ParserElement:
-    return pp.Keyword(word, ident_chars=pp.identbodychars + "-").set_name(f"'{word}'")
+    return pp.Keyword(word, ident_chars=KEYWORD_CHARS).set_name(f"'{word}'")
 
 
 @lru_cache(maxsize=1)
@@ -125,19 +89,17 @@ def grammar() -> pp.ParserElement:
         return ast.Name(word, span=_span(s, loc, loc + len(word)))
 
     ident = pp.Regex(NAME_RE).set_parse_action(ident_action).set_name("a name")
-    slug = pp.Regex(r"(?!(?:" + "|".join(HEADER_WORDS) + r")(?![\w.-]))[A-Za-z_][A-Za-z0-9_.\-]*")
+    slug = pp.Regex(SLUG_RE)
     slug.set_name("an agreement id")
 
     def string_action(s, loc, toks):
         raw = toks[0]
-        if not raw.startswith('"""'):
-            bad = next((m for m in re.finditer(r"\\(.)", raw) if m.group(1) not in '"\\n'), None)
-            if bad:
-                raise _Fatal(s, loc + bad.start(),
-                             f"unknown escape '\\{bad.group(1)}' in a string; use \\\", \\\\ or \\n")
+        bad = bad_escape(raw)
+        if bad:
+            raise _Fatal(s, loc + bad.start(), bad_escape_message(bad))
         return ast.Literal("text", unquote(raw), raw, span=_span(s, loc, loc + len(raw)))
 
-    string = pp.Regex(r'"""[\s\S]*?"""|"(?:[^"\\\n]|\\.)*"').set_parse_action(string_action)
+    string = pp.Regex(STRING_RE).set_parse_action(string_action)
     string.set_name("a string in double quotes")
 
     def time_action(s, loc, toks):
@@ -156,16 +118,15 @@ def grammar() -> pp.ParserElement:
 
     def naive_time_action(s, loc, toks):
         text = toks[0]
-        if re.search(r"T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?[+\-A-Za-z]", text):
+        if re.search(MALFORMED_OFFSET_RE, text):
             raise _Fatal(s, loc, f"the time '{text}' has a malformed offset; write it as Z or "
                                  "with a colon, such as +05:00")
         raise _Fatal(s, loc, f"the time '{text}' has no offset; add Z or an offset such as -05:00")
 
-    time_lit = pp.Regex(TIME_RE + r"(?![\w:.+-])").set_parse_action(time_action).set_name("a time")
-    naive_time = pp.Regex(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?"
-                          r"(?:[+-]\d{1,4}(?::\d{1,2})?|[A-Za-z]+)?").set_parse_action(naive_time_action)
+    time_lit = pp.Regex(TIME_LIT_RE).set_parse_action(time_action).set_name("a time")
+    naive_time = pp.Regex(NAIVE_TIME_RE).set_parse_action(naive_time_action)
     time_value = (time_lit | naive_time).set_name("a time such as 2026-03-14T08:00:00Z")
-    date_lit = pp.Regex(DATE_RE + r"(?![\w:.+-])").set_parse_action(date_action).set_name("a date")
+    date_lit = pp.Regex(DATE_LIT_RE).set_parse_action(date_action).set_name("a date")
 
     def number_action(s, loc, toks):
         raw = toks[0]
@@ -174,9 +135,9 @@ def grammar() -> pp.ParserElement:
         value = float(raw) if "." in raw else int(raw)
         return ast.Literal("number", value, raw, span=_span(s, loc, loc + len(raw)))
 
-    number = pp.Regex(r"-?\d+(?:\.\d+)?%?(?![\w.])").set_parse_action(number_action)
+    number = pp.Regex(NUMBER_RE).set_parse_action(number_action)
     number.set_name("a number")
-    percent = pp.Regex(r"\d+(?:\.\d+)?%").set_parse_action(number_action).set_name("a percentage")
+    percent = pp.Regex(PERCENT_RE).set_parse_action(number_action).set_name("a percentage")
 
     def yesno_action(s, loc, toks):
         return ast.Literal("yesno", toks[0] == "yes", toks[0], span=_span(s, loc, loc + len(toks[0])))
@@ -190,7 +151,7 @@ def grammar() -> pp.ParserElement:
     list_lit = pp.Located(S("[") - pp.Optional(_listed(literal)) - S("]"))
     list_lit.set_parse_action(list_action).set_name("a list in square brackets")
 
-    name_part = pp.Regex(r"[A-Za-z_][A-Za-z0-9_]*")
+    name_part = pp.Regex(FIELD_NAME_RE)
 
     def path_action(s, loc, toks):
         root, *names = toks[1]
@@ -210,9 +171,9 @@ def grammar() -> pp.ParserElement:
 
     unit = (pp.Group(K("business") - (K("days") | K("day")).set_name("'days'"))
             .set_parse_action(lambda t: "business " + t[0][1])
-            | pp.Regex(r"(minutes?|hours?|days?|weeks?)(?![\w-])")).set_name(
+            | pp.Regex(UNIT_RE)).set_name(
         "a unit (minutes, hours, days, business days or weeks)")
-    duration = pp.Located(pp.Regex(r"\d+(?![\w.%])").set_name("a whole number") - unit)
+    duration = pp.Located(pp.Regex(WHOLE_RE).set_name("a whole number") - unit)
     duration.set_parse_action(duration_action).set_name("a duration such as 30 minutes")
 
     def deadline_action(s, loc, toks):
@@ -238,7 +199,7 @@ def grammar() -> pp.ParserElement:
     condition = pp.Forward().set_name("a condition")
     value = (path_ws | literal | list_lit).set_name("a value or incident.FIELD")
 
-    OPS = pp.Regex(r"==|!=|<=|>=|<|>").set_name("a comparison") | \
+    OPS = pp.Regex(COMPARISON_RE).set_name("a comparison") | \
         pp.Combine(K("not") + K("in"), adjacent=False, join_string=" ") | K("in") | K("contains")
 
     def comparison_action(s, loc, toks):
@@ -361,8 +322,7 @@ def grammar() -> pp.ParserElement:
 
     type_ref = pp.Forward().set_name("a type (text, number, yes/no, date, time, party, "
                                      "list of TYPE, severity, urgency, certainty)")
-    simple_type = pp.Located(pp.Regex(r"yes/no|(?:text|number|date|time|party|severity|urgency|"
-                                      r"certainty)(?![\w/-])"))
+    simple_type = pp.Located(pp.Regex(SIMPLE_TYPE_RE))
     simple_type.set_parse_action(lambda s, l, t: ast.TypeRef(t[1][0], span=_span(s, t[0], t[2])))
     list_type = pp.Located(S(pp.Keyword("list")) - S(K("of")) - type_ref).set_parse_action(
         lambda s, l, t: ast.TypeRef("list", t[1][0], span=_span(s, t[0], t[2])))
@@ -375,7 +335,7 @@ def grammar() -> pp.ParserElement:
         return ast.FieldDecl(name.name, typ, tuple(rest) if rest else None,
                              span=_span(s, toks[0], toks[2]))
 
-    field_name = pp.Regex(r"[A-Za-z_][A-Za-z0-9_]*").set_parse_action(
+    field_name = pp.Regex(FIELD_NAME_RE).set_parse_action(
         lambda s, l, t: ast.Name(t[0], span=_span(s, l, l + len(t[0])))).set_name("a field name")
     field_decl = pp.Located(
         ~pp.MatchFirst([pp.CaselessKeyword(w) for w in DECLARATION_KEYWORDS]) + ~K("one")
