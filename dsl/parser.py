@@ -61,6 +61,12 @@ def _span(s: str, start: int, end: int) -> Span:
     return Span.at(s, start, max(start, end))
 
 
+def _skip_white(s: str, loc: int) -> int:
+    while loc < len(s) and s[loc] in " \t\r\n":
+        loc += 1
+    return loc
+
+
 def _node(expr: pp.ParserElement, build, name: str | None = None) -> pp.ParserElement:
     """Wrap `expr` so its tokens become one node built by `build(tokens, span)`."""
 
@@ -140,7 +146,9 @@ def grammar() -> pp.ParserElement:
     percent = pp.Regex(PERCENT_RE).set_parse_action(number_action).set_name("a percentage")
 
     def yesno_action(s, loc, toks):
-        return ast.Literal("yesno", toks[0] == "yes", toks[0], span=_span(s, loc, loc + len(toks[0])))
+        start = _skip_white(s, loc)  # a choice of keywords is handed the place before white space
+        return ast.Literal("yesno", toks[0] == "yes", toks[0],
+                           span=_span(s, start, start + len(toks[0])))
 
     yesno = (K("yes") | K("no")).set_parse_action(yesno_action).set_name("yes or no")
     literal = (time_lit | naive_time | date_lit | number | string | yesno).set_name("a value")
@@ -275,7 +283,8 @@ def grammar() -> pp.ParserElement:
         "a kind (mou, mutual-aid, compact, protocol or other)")
 
     def kind_action(s, loc, toks):
-        return ast.Name(toks[0], span=_span(s, loc, loc + len(toks[0])))
+        start = _skip_white(s, loc)
+        return ast.Name(toks[0], span=_span(s, start, start + len(toks[0])))
 
     kind_word.set_parse_action(kind_action)
     header_item = (
