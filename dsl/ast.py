@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Union
 
@@ -304,3 +305,27 @@ class Document(Node):
     def agreement(self) -> AgreementDecl | None:
         found = self.of_type(AgreementDecl)
         return found[0] if found else None
+
+
+def tree_difference(a, b, where: str = "document") -> str | None:
+    """Where two trees differ in any field, even those equality ignores (spans, raw text)."""
+    if dataclasses.is_dataclass(b) and not isinstance(b, type):
+        if type(a) is not type(b):
+            return f"{where}: {type(a).__name__} instead of {type(b).__name__}"
+        for f in dataclasses.fields(b):
+            if f.name not in ("source", "filename"):
+                found = tree_difference(getattr(a, f.name), getattr(b, f.name), f"{where}.{f.name}")
+                if found:
+                    return found
+        return None
+    if isinstance(b, (tuple, list)):
+        if type(a) is not type(b) or len(a) != len(b):
+            return f"{where}: {a!r} instead of {b!r}"
+        for i, (x, y) in enumerate(zip(a, b)):
+            found = tree_difference(x, y, f"{where}[{i}]")
+            if found:
+                return found
+        return None
+    if type(a) is not type(b) or a != b:
+        return f"{where}: {a!r} instead of {b!r}"
+    return None

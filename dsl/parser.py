@@ -9,7 +9,7 @@ from functools import lru_cache
 
 import pyparsing as pp
 
-from dsl import ast
+from dsl import ast, fastparse
 from dsl.errors import CompactError, Diagnostic, Span
 from dsl.lexical import scan_comments
 from dsl.syntax_errors import FATAL, syntax_diagnostic
@@ -494,11 +494,29 @@ def grammar() -> pp.ParserElement:
     return document
 
 
+def blank_comments(text: str, comments: list | None = None) -> str:
+    """The text with each comment turned into spaces of its length.
+
+    Offsets and lines stay true, and neither reader need look for a comment before every token
+    (the slowest part of parsing with pyparsing).
+    """
+    if comments is None:
+        comments, _ = scan_comments(text)
+    blanked = list(text)
+    for start, body, _ in comments:
+        blanked[start:start + len(body)] = " " * len(body)
+    return "".join(blanked)
+
+
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def parse(text: str, filename: str = "<agreement>") -> ast.Document:
-    """Parse agreement text into a Document, or raise CompactError with one syntax diagnostic."""
+def parse(text: str, filename: str = "<agreement>", *, fast: bool = True) -> ast.Document:
+    """Parse agreement text into a Document, or raise CompactError with one syntax diagnostic.
+
+    Well-formed text is read by `dsl.fastparse`, which gives the grammar's own tree; the grammar
+    reads the rest (`fast=False` makes it read everything), so every diagnostic is the grammar's.
+    """
     surrogate = _SURROGATE.search(text)
     if surrogate is not None:  # e.g. "\ud800" in JSON: no UTF-8 file or PDF can hold it
         raise CompactError(Diagnostic(
@@ -513,13 +531,11 @@ def parse(text: str, filename: str = "<agreement>") -> ast.Document:
                                       filename, text))
     token = _COMMENTS.set(({start: start + len(body) for start, body, _ in comments},
                            {start + len(body): start for start, body, _ in comments}))
-    # Comments become spaces of the same length: offsets stay true, and the grammar need not
-    # look for a comment before every token (the slowest part of parsing with pyparsing).
-    blanked = list(text)
-    for start, body, _ in comments:
-        blanked[start:start + len(body)] = " " * len(body)
+    blanked_text = blank_comments(text, comments)
     try:
-        result = grammar().parse_string("".join(blanked), parse_all=True)
+        result = (fastparse.read(blanked_text) if fast else None)
+        if result is None:  # the hand-written reader is unsure: the grammar reads it and says why
+            result = grammar().parse_string(blanked_text, parse_all=True)
     except pp.ParseBaseException as exc:
         raise CompactError(syntax_diagnostic(exc, text, filename)) from None
     except RecursionError:
