@@ -283,10 +283,14 @@ class DurablePeer:
     (its C core caps the children of a node, 512 tests or 128 list tests, and the depth of its
     matching stack), so a large library is split into rulesets of at most `chunk` rules, the
     largest that builds and matches every incident of `probe` (a pass before timing), and a
-    fact is asserted into each."""
+    fact is asserted into each. The search starts at 1,024 rules: building one ruleset grows
+    much faster than its size (measured at 10,000 agreements, 8,192 rules built in 0.7 s as
+    rulesets of 256 and 1.3 s as rulesets of 512, and one ruleset of 2,048 did not finish in
+    ten minutes), while matching gains little beyond 512 (p50 0.80, 0.52 and 0.48 ms a fact
+    for 256, 512 and 1,024)."""
 
     def __init__(self, name: str, rules: list[tuple[tuple[str, str], object]],
-                 probe: list[dict], chunk: int = 4096):
+                 probe: list[dict], chunk: int = 1024):
         from durable.engine import MessageNotHandledException
         self.hits, self.unhandled = [], MessageNotHandledException
         self.fields = {k: v for _, node in rules for k, v in fields_of(node).items()}
