@@ -1,0 +1,2 @@
+"""The single dissemination channel: contact points, the outbox and its dispatcher, e-mail,
+webhooks, acknowledgement links, the incident channel and feeds (../shared/design/dissemination.md)."""
