@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import os
-import secrets
 from datetime import timedelta
-from pathlib import Path
 
 from flask import Flask, g, request
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
 from agreements.db import database_url, instance_path, make_engine, session_factory, upgrade
+from agreements.keys import server_key
 from agreements.models import User
 from web.db import db  # noqa: F401 - also reachable as web.app.db, as before
 
@@ -22,20 +21,6 @@ login_manager.login_message = "Sign in to see this page."
 login_manager.login_message_category = "info"
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
-
-
-def _secret_key(folder: Path) -> str:
-    """COMPACT_SECRET_KEY, else a random key kept in the instance folder (made on first run)."""
-    configured = os.environ.get("COMPACT_SECRET_KEY")
-    if configured:
-        return configured
-    path = folder / "secret_key"
-    if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
-    return path.read_text().strip()
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -59,7 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     if not app.config["SECRET_KEY"]:
-        app.config["SECRET_KEY"] = _secret_key(folder)
+        app.config["SECRET_KEY"] = server_key(folder)
 
     engine = make_engine(database_url(app.config["DATABASE_URL"]))
     if app.config["AUTO_UPGRADE"]:
