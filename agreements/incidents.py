@@ -39,6 +39,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from agreements import compiled as cache
 from agreements.access import require_role
+import agreements.dissemination.outbox  # noqa: F401 - its session hooks write the notifications
 from agreements.audit import operation, record
 from agreements.clock import moment
 from agreements.db import lock_for_write

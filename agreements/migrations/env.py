@@ -4,6 +4,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from agreements.models import Base
+import agreements.dissemination.models  # noqa: F401,E402 - its tables are part of the record
 
 config = context.config
 target_metadata = Base.metadata
