@@ -1,0 +1,1 @@
+"""The pages of the dissemination channel: acknowledge links, the outbox, contact points."""

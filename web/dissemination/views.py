@@ -1,0 +1,76 @@
+"""Acknowledge links from messages, and the administrator's view of the outbox: routes only."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from agreements import clock
+from agreements.db import instance_path
+from agreements.dissemination import acks
+from agreements.dissemination.mail import list_written, read_written
+from agreements.dissemination.models import Notification
+from agreements.errors import Conflict
+from web.db import db
+
+bp = Blueprint("dissemination", __name__)
+OUTBOX_PAGE = 200
+
+
+def outbox_folder():
+    return instance_path() / "outbox"
+
+
+@bp.get("/ack/<token>")
+def ack_page(token: str):
+    """The duty alone and one button: following the link (a mail scanner does) changes nothing."""
+    link = acks.find_link(db(), token)
+    problem = acks.why_not_usable(link, clock.utcnow())
+    return render_template("dissemination/ack.html", link=link, duty=link.duty, token=token,
+                           problem=problem, done=False), 409 if problem else 200
+
+
+@bp.post("/ack/<token>")
+def ack(token: str):
+    session = db()
+    try:
+        link = acks.acknowledge_by_link(session, token)
+    except Conflict as exc:
+        link = acks.find_link(session, token)
+        return render_template("dissemination/ack.html", link=link, duty=link.duty, token=token,
+                               problem=exc.message,
+                               done=False), 409
+    return render_template("dissemination/ack.html", link=link, duty=link.duty, token=token,
+                           problem=None, done=True)
+
+
+@bp.get("/admin/outbox")
+@login_required
+def outbox():
+    if current_user.role != "admin":
+        abort(403, "Only an administrator may see the outbox.")
+    session = db()
+    state = request.args.get("state", "")
+    query = select(Notification).order_by(Notification.id.desc()).limit(OUTBOX_PAGE)
+    if state in ("queued", "delivered", "failed"):
+        query = query.where(Notification.state == state)
+    elif state:
+        abort(400, f"'{state}' is not a state of the outbox; use queued, delivered or failed.")
+    notes = session.scalars(query).all()
+    return render_template("dissemination/outbox.html", notifications=notes, state=state,
+                           files=list_written(outbox_folder())[:OUTBOX_PAGE],
+                           folder=outbox_folder(), page=OUTBOX_PAGE)
+
+
+@bp.get("/admin/outbox/files/<name>")
+@login_required
+def outbox_file(name: str):
+    if current_user.role != "admin":
+        abort(403, "Only an administrator may see the outbox.")
+    message = read_written(outbox_folder(), name)
+    if message is None:
+        abort(404, f"There is no written message '{name}'.")
+    text = message.get_body(preferencelist=("plain",))
+    return render_template("dissemination/outbox_file.html", name=name, message=message,
+                           text=text.get_content() if text else "")
