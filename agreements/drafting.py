@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from agreements.access import require_role
 from agreements.audit import operation, record
 from agreements.clock import moment
+from agreements.dissemination import lifecycle
 from agreements.errors import Conflict, Invalid, NotFound
 from agreements.models import Agreement, Organisation, Revision, User
 from dsl.errors import CompactError
@@ -216,4 +217,5 @@ def publish(session: Session, actor: User, slug: str, number: int, *,
     session.flush()
     record(session, actor, "revision.publish", latest, at=at, agreement=slug,
            revision_hash=latest.content_hash, number=number, confirmed_warnings=warnings)
+    lifecycle.awaiting_signature(session, agreement, latest, at)
     return latest

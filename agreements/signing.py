@@ -12,6 +12,7 @@ from agreements.access import require_role
 from agreements.audit import operation, record
 from agreements.clock import moment
 from agreements.compiled import compiled
+from agreements.dissemination import lifecycle
 from agreements.drafting import get_agreement
 from agreements.errors import Conflict, Invalid, NotAllowed
 from agreements.models import Revision, Signature, User, Withdrawal
@@ -78,6 +79,7 @@ def sign(session: Session, actor: User, slug: str, number: int, *, signer_name: 
         record(session, actor, "agreement.execute", revision, at=at, agreement=slug,
                revision_hash=revision.content_hash, number=number,
                reason="every party has signed")
+        lifecycle.executed(session, agreement, revision, at)
     return signature
 
 
@@ -121,4 +123,5 @@ def withdraw(session: Session, actor: User, slug: str, *, reason: str = "",
     record(session, actor, "agreement.withdraw", withdrawal, at=at, agreement=slug,
            revision_hash=revision.content_hash, party=party_id,
            effective_at=withdrawal.effective_at, reason=withdrawal.reason)
+    lifecycle.withdrawal_notice(session, agreement, revision, withdrawal, at)
     return withdrawal

@@ -73,16 +73,18 @@ def test_recording_writes_one_message_per_duty_and_address(db, people, executed)
     assert "Acknowledge: http://127.0.0.1:5000/ack/" in text
     assert sent[0].payload["data"]["duty"]["id"] == notify.id
     live = [d for d in incident.duties if d.live]
-    assert len(notifications(db)) == 2 * len(live) == 22
+    duty_messages = [n for n in notifications(db) if n.duty_id is not None]
+    assert len(duty_messages) == 2 * len(live) == 22
 
 
 def test_a_change_that_rolls_back_leaves_no_notification(db, people, executed, monkeypatch):
     def fail(*args, **kwargs):
         raise RuntimeError("the disk is full")
     monkeypatch.setattr(incidents_module, "_mark_breaches", fail)
+    before = db.scalar(select(func.count()).select_from(Notification))  # the agreement's own
     with pytest.raises(RuntimeError):
         record_incident(db, people.coordinator, json.dumps(REQUEST), now=RECORDED)
-    assert db.scalar(select(func.count()).select_from(Notification)) == 0
+    assert db.scalar(select(func.count()).select_from(Notification)) == before
     assert db.scalar(select(func.count()).select_from(Duty)) == 0
 
 
@@ -137,14 +139,15 @@ def test_contact_points_replace_the_agreement_contact_and_opt_out_is_kept(db, pe
 def test_the_dispatcher_delivers_to_files_and_keeps_every_attempt(db, people, executed, config,
                                                                    Session):
     record_incident(db, people.coordinator, json.dumps(REQUEST), now=RECORDED)
+    total = len(notifications(db))  # the duties' 22, and the agreement's signature and execution
     counts = dispatcher.dispatch_once(Session, config, now=lambda: RECORDED, clock=False)
-    assert counts == {"raised": 0, "delivered": 22, "retrying": 0, "failed": 0}
+    assert counts == {"raised": 0, "delivered": total, "retrying": 0, "failed": 0}
     files = sorted(p.name for p in Path(config.folder).iterdir())
-    assert len(files) == 22 and files[0] == "ntf-1.eml"
+    assert len(files) == total and files[0] == "ntf-1.eml"
     db.expire_all()
     assert {n.state for n in notifications(db)} == {"delivered"}
     attempts = db.scalars(select(DeliveryAttempt)).all()
-    assert len(attempts) == 22 and all(a.delivered for a in attempts)
+    assert len(attempts) == total and all(a.delivered for a in attempts)
     assert attempts[0].outcome == "written to ntf-1.eml"
     # nothing is due any more: a second round sends nothing
     assert dispatcher.dispatch_once(Session, config, now=lambda: RECORDED, clock=False)[
@@ -158,8 +161,11 @@ def test_a_failed_attempt_is_retried_with_backoff_then_failed_after_a_day(
     monkeypatch.setattr(dispatcher, "send", lambda n, c: answers.append(n.id) or Attempt(
         False, "451 4.3.0 try again later", where=n.address))
     counts = dispatcher.dispatch_once(Session, config, now=lambda: RECORDED, clock=False)
-    assert counts["retrying"] == 22
-    first = notifications(db)[0]
+    fresh = [n for n in notifications(db) if n.duty_id is not None]
+    # the agreement's messages of January, failing now for the first time, are past their day
+    assert counts["retrying"] == len(fresh) == 22
+    assert counts["failed"] == len(notifications(db)) - 22
+    first = fresh[0]
     db.refresh(first)
     assert first.attempts == 1 and first.next_attempt_at == RECORDED + timedelta(minutes=1)
     assert first.last_outcome == "451 4.3.0 try again later"
@@ -251,3 +257,20 @@ def test_two_dispatchers_at_once_send_nothing_twice(db, people, executed, Sessio
     assert len(per_notification) == 1000 and {c for _, c in per_notification} == {1}
     by = {name: len(list((tmp_path / name).iterdir())) for name in ("d0", "d1")}
     assert sum(by.values()) == 1000 and min(by.values()) > 0  # both took a share
+
+
+def test_the_parties_hear_of_signatures_due_execution_and_withdrawal(db, people, executed):
+    from agreements.signing import withdraw
+    told = [(n.event, n.address, n.source) for n in notifications(db) if n.duty_id is None]
+    awaiting = [t for t in told if t[0] == "revision.awaiting_signature"]
+    assert sorted(a[1] for a in awaiting) == sorted(f"{p}@partner.example" for p in PARTIES)
+    done = [t for t in told if t[0] == "agreement.executed"]
+    assert ("agreement.executed", "seoc@columbia-em.example", "agreement contact") in done
+    assert {t[1] for t in done} >= {f"{p}@partner.example" for p in PARTIES}
+    withdraw(db, people.partners["harmon_county"], SLUG, reason="merger",
+             now=utc("2026-03-01T10:00:00Z"))
+    notice = notifications(db, event="agreement.withdrawal_notice")
+    assert {n.address for n in notice} == {t[1] for t in done}
+    assert notice[0].subject == f"[Compact] Notice of withdrawal: {SLUG}"
+    assert "harmon_county gave notice of withdrawal" in notice[0].body_text
+    assert "Reason given: merger" in notice[0].body_text
