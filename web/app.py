@@ -58,10 +58,11 @@ def create_app(config: dict | None = None) -> Flask:
     from web import errors, filters
     from web.views import admin, agreements, auth, incidents, main, partner, verify, whynot
     from web import api
-    from web.dissemination import contacts, views as dissemination
+    from web.dissemination import channel, contacts, feeds, views as dissemination
 
     for blueprint in (auth.bp, main.bp, agreements.bp, partner.bp, incidents.bp, verify.bp, whynot.bp,
-                      admin.bp, api.bp, contacts.bp, dissemination.bp):
+                      admin.bp, api.bp, contacts.bp, dissemination.bp, channel.bp,
+                      feeds.bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)  # the API authenticates with bearer tokens, never with cookies
     errors.register(app)

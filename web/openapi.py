@@ -318,6 +318,18 @@ SCHEMAS: dict = {
                        "message": {"type": "string"},
                        "field": {"type": "string"},
                        "value": {}}},
+    "ChannelMessage": {
+        "type": "object",
+        "description": "A message of an incident's channel; never edited or deleted.",
+        "required": ["id", "author", "organisation", "body", "posted_at"],
+        "additionalProperties": False,
+        "properties": {"id": {"type": "integer"},
+                       "author": {"type": "string", "description": "the author's name"},
+                       "organisation": {"type": ["string", "null"],
+                                        "description": "the author's organisation (party id) "
+                                                       "when posted; null for staff"},
+                       "body": {"type": "string", "maxLength": 10000},
+                       "posted_at": TIME}},
     "WhyNotAnswer": {
         "type": "object",
         "required": ["agreement", "clause", "party", "gave_duty", "reasons"],
@@ -529,6 +541,33 @@ PATHS: dict = {
                       **COMMON, "403": _error("The caller may not update incidents."),
                       **NOT_FOUND, "409": _error("The incident was cancelled."),
                       **BODY_ERRORS}}},
+    "/api/incidents/{key}/channel": {
+        "get": {
+            "operationId": "listChannelMessages",
+            "summary": "The incident's channel, oldest first: for everyone who may see the "
+                       "incident (a partner: one that gave its organisation a duty)",
+            "tags": ["incidents"], "parameters": [KEY],
+            "responses": {"200": _json(_list_of("messages", "ChannelMessage")), **COMMON,
+                          **NOT_FOUND}},
+        "post": {
+            "operationId": "postChannelMessage",
+            "summary": "Post a message in the incident's channel, sent to every party with a "
+                       "live duty and every coordinator; coordinators, administrators, and "
+                       "partners whose organisation has a duty in the incident",
+            "tags": ["incidents"], "parameters": [KEY],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["body"],
+                "properties": {"body": {"type": "string", "minLength": 1,
+                                        "maxLength": 10000}}}}}},
+            "responses": {"201": _json(_ref("ChannelMessage"), "Posted",
+                                       {"Location": {"description": "the incident's channel "
+                                                                    "in this API",
+                                                     "schema": {"type": "string"}}}),
+                          **COMMON, "403": _error("The caller may not post in this channel."),
+                          **NOT_FOUND,
+                          "422": _error("The message is empty, longer than 10,000 "
+                                        "characters, or holds a NUL character."),
+                          "400": BODY_ERRORS["400"], "415": BODY_ERRORS["415"]}}},
     "/api/duties": {"get": {
         "operationId": "listDuties",
         "summary": "The duties the caller may see that are not superseded (a partner: its "

@@ -121,3 +121,11 @@ def post_message(session: Session, actor: User, incident_key: str, body, *,
     record(session, actor, EVENT, message, at=at, incident=incident.key,
            characters=len(body), notifications=len(notifications))
     return message
+
+
+def board_context(session: Session, user: User | None, incident: Incident) -> dict:
+    """What dissemination/channel.html expects: nothing for someone who may not read it."""
+    if not can_read_channel(user, session, incident):
+        return {"channel_messages": [], "can_post": False, "incident": incident}
+    return {"channel_messages": channel_messages(session, incident),
+            "can_post": can_post(user, session, incident), "incident": incident}

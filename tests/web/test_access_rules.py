@@ -10,6 +10,7 @@ added here.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from agreements import clock
 from agreements.drafting import create_agreement, publish
 from agreements.incidents import record_incident
+from agreements.dissemination.models import ContactPoint, Notification
 from agreements.models import ApiToken, Duty, Organisation
 from agreements.signing import sign
 from agreements.users import create_token, create_user_unchecked
@@ -66,7 +68,17 @@ def world(app, session, people):
     record_incident(session, people.coordinator,
                     (LIBRARY / "incidents" / "vasar-border-surge.json").read_text(), now=NOW)
     session.add(Organisation(id="outsider_agency", name="Outsider Agency", created_at=NOW))
+    own_point = ContactPoint(organisation_id="lakeside_county", kind="webhook",
+                             address="https://8.8.8.8/hook", secret="whsec_x", created_at=NOW)
+    other_point = ContactPoint(organisation_id="outsider_agency", kind="webhook",
+                               address="https://8.8.4.4/hook", secret="whsec_y", created_at=NOW)
+    session.add_all([own_point, other_point])
     session.commit()
+    # An acknowledge link of one of lakeside_county's duties, as a message carries it.
+    notice = session.scalar(select(Notification).where(
+        Notification.organisation_id == "lakeside_county", Notification.duty_id.is_not(None))
+        .order_by(Notification.id).limit(1))
+    ack_token = re.search(r"/ack/(\S+)", notice.body_text).group(1)
     users = {"drafter": people.drafter, "coordinator": people.coordinator,
              "admin": people.admin, "partner": people.partners["lakeside_county"],
              "outsider": create_user_unchecked(session, email="outsider@partner.example",
@@ -81,7 +93,11 @@ def world(app, session, people):
            "other_duty": duty("norland_border_guard", OTHER_KEY),
            "drafter_token": session.scalar(select(ApiToken.id).where(
                ApiToken.user_id == users["drafter"].id)),
-           "partner_user": users["partner"].id}
+           "partner_user": users["partner"].id,
+           "own_point": own_point.id, "other_point": other_point.id, "ack": ack_token}
+    from agreements.dissemination.feeds import create_feed_token
+    made, text = create_feed_token(session, people.admin, "lakeside_county", "access tests")
+    ids.update(feed_token=made.id, feed_token_text=text)
     return {"users": users, "tokens": tokens, "ids": ids}
 
 
@@ -182,6 +198,57 @@ CASES = [
      EVERYONE | {"anonymous"}),
     ("POST", "/logout", {}, EVERYONE | {"anonymous"}),
     ("GET", "/static/style.css", None, EVERYONE | {"anonymous"}),
+    # The dissemination channel: contact points, acknowledge links, the outbox, live boards.
+    ("GET", "/organisations/lakeside_county/contacts", None, {"admin", "partner"}),
+    ("GET", "/organisations/outsider_agency/contacts", None, {"admin", "outsider"}),
+    ("POST", "/organisations/lakeside_county/contacts",
+     {"kind": "email", "address": "desk@lakeside.example"}, {"admin", "partner"}),
+    ("POST", "/organisations/outsider_agency/contacts",
+     {"kind": "email", "address": "desk@outsider.example"}, {"admin", "outsider"}),
+    ("POST", "/organisations/lakeside_county/contacts/{own_point}/pause", {}, {"admin", "partner"}),
+    ("POST", "/organisations/lakeside_county/contacts/{own_point}/resume", {},
+     {"admin", "partner"}),
+    ("POST", "/organisations/lakeside_county/contacts/{own_point}/rotate", {},
+     {"admin", "partner"}),
+    ("POST", "/organisations/lakeside_county/contacts/{own_point}/remove", {},
+     {"admin", "partner"}),
+    ("POST", "/organisations/outsider_agency/contacts/{other_point}/pause", {},
+     {"admin", "outsider"}),
+    ("POST", "/organisations/outsider_agency/contacts/{other_point}/remove", {},
+     {"admin", "outsider"}),
+    ("POST", "/organisations/lakeside_county/contacts/{other_point}/pause", {}, set()),
+    ("POST", "/organisations/lakeside_county/settings",
+     {"time_zone": "America/Chicago", "reminder_lead_minutes": "", "ack_wait_minutes": "15"},
+     {"admin", "partner"}),
+    ("POST", "/organisations/outsider_agency/settings",
+     {"time_zone": "UTC", "ack_wait_minutes": "15"}, {"admin", "outsider"}),
+    ("POST", "/account/notifications", {"email_off": "1"}, EVERYONE),
+    # The link works without signing in: whoever holds it received it (a forged or used one
+    # is refused for everyone: tests/web/test_dissemination.py).
+    ("GET", "/ack/{ack}", None, EVERYONE | {"anonymous"}),
+    ("POST", "/ack/{ack}", {}, EVERYONE | {"anonymous"}),
+    ("GET", "/admin/outbox", None, {"admin"}),
+    ("GET", "/admin/outbox/files/ntf-1.eml", None, set()),  # admin: 404, no file written here
+    ("POST", f"/incidents/{ALERT_KEY}/channel", {"body": "x"}, {"coordinator", "admin", "partner"}),
+    ("POST", f"/incidents/{OTHER_KEY}/channel", {"body": "x"}, {"coordinator", "admin"}),
+    ("GET", f"/api/incidents/{ALERT_KEY}/channel", None, PARTY),
+    ("GET", f"/api/incidents/{OTHER_KEY}/channel", None, STAFF),
+    ("POST", f"/api/incidents/{ALERT_KEY}/channel", {"json": {"body": "x"}},
+     {"coordinator", "admin", "partner"}),
+    ("POST", f"/api/incidents/{OTHER_KEY}/channel", {"json": {"body": "x"}},
+     {"coordinator", "admin"}),
+    # Feeds: the token decides (an anonymous 404 counts as "in" here: no sign-in is asked).
+    ("GET", "/feeds/lakeside_county.atom?token=x", None, {"anonymous"}),
+    ("GET", "/organisations/lakeside_county/feeds", None, {"admin", "partner"}),
+    ("GET", "/organisations/outsider_agency/feeds", None, {"admin", "outsider"}),
+    ("POST", "/organisations/lakeside_county/feeds", {"label": "reader"}, {"admin", "partner"}),
+    ("POST", "/organisations/outsider_agency/feeds", {"label": "reader"}, {"admin", "outsider"}),
+    ("POST", "/organisations/lakeside_county/feeds/{feed_token}/revoke", {}, {"admin", "partner"}),
+    ("POST", "/organisations/outsider_agency/feeds/{feed_token}/revoke", {}, set()),
+    ("GET", "/feeds/lakeside_county.atom?token={feed_token_text}", None, EVERYONE | {"anonymous"}),
+    ("GET", "/feeds/outsider_agency.atom?token={feed_token_text}", None, {"anonymous"}),
+    ("GET", f"/incidents/{ALERT_KEY}/version", None, PARTY),
+    ("GET", f"/incidents/{OTHER_KEY}/version", None, STAFF),
 ]
 # Words that only someone allowed may read in a response (unless the URL itself names them):
 # the draft's title, the agreement among other organisations, their incident.
@@ -265,7 +332,9 @@ def test_partners_never_read_what_is_not_theirs(app, world):
 
 def test_every_route_is_covered(app):
     adapter = app.url_map.bind("localhost")
-    ids = {"own_duty": 1, "other_duty": 2, "drafter_token": 3, "partner_user": 4}
+    ids = {"own_duty": 1, "other_duty": 2, "drafter_token": 3, "partner_user": 4,
+           "own_point": 5, "other_point": 6, "ack": "x.y", "feed_token": 7,
+           "feed_token_text": "x"}
     covered = set()
     for method, url, _, _ in CASES:
         endpoint, _args = adapter.match(url.format(**ids).split("?")[0], method=method)

@@ -100,7 +100,8 @@ def test_the_partner_is_mailed_and_acknowledges_once_from_the_link(app, session,
 
 def test_a_forged_or_altered_link_is_refused(app, recorded, tmp_path, session):
     deliver(app, tmp_path)
-    body = session.scalars(select(Notification.body_text)).first()
+    body = session.scalars(select(Notification.body_text).where(
+        Notification.duty_id.is_not(None)).order_by(Notification.id)).first()
     link = re.search(r"/ack/(\S+)", body).group(1)
     token, signature = link.rsplit(".", 1)
     client = app.test_client()
@@ -121,7 +122,8 @@ def test_the_administrator_sees_the_outbox_and_the_written_messages(app, session
     login(admin, people.admin)
     page = admin.get("/admin/outbox")
     assert page.status_code == 200
-    first = session.scalars(select(Notification).order_by(Notification.id)).first()
+    first = session.scalars(select(Notification).where(Notification.duty_id.is_not(None))
+                            .order_by(Notification.id)).first()
     assert str(escape(first.subject)).encode() in page.data and b"written to ntf-" in page.data
     assert f"ntf-{first.id}.eml".encode() in page.data
     file_page = admin.get(f"/admin/outbox/files/ntf-{first.id}.eml")
@@ -190,3 +192,30 @@ def test_a_webhook_arrives_signed_and_is_retried_when_the_receiver_was_down(
     assert payload["type"] == "duty.given"
     assert payload["data"]["duty"]["party"] == "lakeside_county"
     assert json.loads(body)["data"]["links"]["acknowledge"].startswith("http://127.0.0.1:5000/ack/")
+
+
+def test_the_board_shows_how_each_party_was_reached_and_its_version_moves(
+        app, session, people, recorded, tmp_path):
+    coordinator = app.test_client()
+    login(coordinator, people.coordinator)
+    key = recorded.key
+    board = coordinator.get(f"/incidents/{key}")
+    assert b"How the parties were reached" in board.data and b"queued" in board.data
+    first = coordinator.get(f"/incidents/{key}/version")
+    assert first.status_code == 200 and first.headers["ETag"]
+    version = first.get_json()["version"]
+    assert f'data-version="{version}"'.encode() in board.data
+    idle = coordinator.get(f"/incidents/{key}/version",
+                           headers={"If-None-Match": first.headers["ETag"]})
+    assert idle.status_code == 304 and idle.data == b""
+    deliver(app, tmp_path)  # the messages go out: the board's version changes
+    moved = coordinator.get(f"/incidents/{key}/version",
+                            headers={"If-None-Match": first.headers["ETag"]})
+    assert moved.status_code == 200 and moved.get_json()["version"] != version
+    board = coordinator.get(f"/incidents/{key}")
+    assert f"delivered {NOW:%Y-%m-%d %H:%M} UTC".encode() in board.data
+    partner = app.test_client()
+    login(partner, people.partners["lakeside_county"])
+    own = partner.get(f"/incidents/{key}").data
+    assert b"lakeside_county@partner.example" in own
+    assert b"harmon_county@partner.example" not in own  # another party's addresses stay hidden

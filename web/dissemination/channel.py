@@ -6,25 +6,16 @@ import functools
 
 from flask import Blueprint, flash, jsonify, redirect, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy.orm import Session
 
 from agreements.dissemination import channel as ops
 from agreements.dissemination.models import ChannelMessage
-from agreements.models import Incident, User
 from web import api
 from web.api_json import _time
 from web.app import csrf
 from web.db import db
 
 bp = Blueprint("channel", __name__)
-
-
-def board_context(session: Session, user: User | None, incident: Incident) -> dict:
-    """What dissemination/channel.html expects: nothing for someone who may not read it."""
-    if not ops.can_read_channel(user, session, incident):
-        return {"channel_messages": [], "can_post": False, "incident": incident}
-    return {"channel_messages": ops.channel_messages(session, incident),
-            "can_post": ops.can_post(user, session, incident), "incident": incident}
+board_context = ops.board_context  # what the incident board includes
 
 
 @bp.post("/incidents/<path:key>/channel")

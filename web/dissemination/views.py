@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, jsonify, render_template, request
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -74,3 +74,26 @@ def outbox_file(name: str):
     text = message.get_body(preferencelist=("plain",))
     return render_template("dissemination/outbox_file.html", name=name, message=message,
                            text=text.get_content() if text else "")
+
+
+@bp.get("/incidents/<path:key>/version")
+@login_required
+def board_version_json(key: str):
+    """What an open board polls: a version that changes with anything the board shows.
+    Answers 304 to a poll whose If-None-Match is current, so an idle board costs little."""
+    from agreements.access import can_see_incident
+    from agreements.dissemination.status import board_version
+    from agreements.errors import NotFound
+    from agreements.incidents import get_incident
+    session = db()
+    incident = get_incident(session, key)
+    if not can_see_incident(current_user, session, incident):
+        raise NotFound(f"there is no incident '{key}'")
+    version = board_version(session, incident)
+    if request.if_none_match.contains(version):
+        response = current_app.response_class(status=304)
+    else:
+        response = jsonify(version=version)
+    response.set_etag(version)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response

@@ -1,5 +1,8 @@
-/* Incident board: keep every countdown current (every 30 s), marking overdue `must` duties.
-   The page is complete without this script; it only refreshes what the server rendered. */
+/* Incident board: keep every countdown current (every 30 s), marking overdue `must` duties,
+   and keep the board itself current: every 10 s it asks the server for the board's version
+   (a conditional request, 304 while nothing changed) and, when it changed, fetches the board
+   again and replaces it in place, so that a new duty, a state change, a delivery or a channel
+   message shows within 15 s without a reload. The page is complete without this script. */
 (function () {
   "use strict";
 
@@ -53,10 +56,59 @@
     });
   }
 
+  var POLL_MS = 10000;
+  var etag = null;
+
+  function busy(board) {
+    // Someone typing a reason or a message: do not pull the form from under them.
+    var active = document.activeElement;
+    if (active && board.contains(active) && /^(TEXTAREA|INPUT|SELECT)$/.test(active.tagName)) {
+      return true;
+    }
+    return board.querySelector("details.reason-form[open], details.why[open]") !== null;
+  }
+
+  function refresh(board, version) {
+    fetch(window.location.href, {credentials: "same-origin", headers: {"X-Board-Refresh": "1"}})
+      .then(function (response) {
+        if (!response.ok) { throw new Error(String(response.status)); }
+        return response.text();
+      })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("board");
+        if (!fresh) { return; }
+        board.innerHTML = fresh.innerHTML;
+        board.setAttribute("data-version", version);
+        tick();
+        explainOnDemand();
+      })
+      .catch(function () { /* the next poll tries again */ });
+  }
+
+  function poll() {
+    var board = document.getElementById("board");
+    if (!board || !board.getAttribute("data-version-url") || document.hidden) { return; }
+    var headers = {};
+    if (etag) { headers["If-None-Match"] = etag; }
+    fetch(board.getAttribute("data-version-url"), {credentials: "same-origin", headers: headers,
+                                                   cache: "no-cache"})
+      .then(function (response) {
+        if (response.status === 304 || !response.ok) { return null; }
+        etag = response.headers.get("ETag");
+        return response.json();
+      })
+      .then(function (data) {
+        if (!data || data.version === board.getAttribute("data-version") || busy(board)) { return; }
+        refresh(board, data.version);
+      })
+      .catch(function () { /* offline for a moment: the next poll tries again */ });
+  }
+
   function start() {
     tick();
     explainOnDemand();
     window.setInterval(tick, 30000);
+    window.setInterval(poll, POLL_MS);
   }
 
   if (document.readyState === "loading") {

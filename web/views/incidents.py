@@ -16,6 +16,8 @@ from agreements.access import (can_see_duty, can_see_incident, require_role, vis
                                visible_incidents)
 from agreements.cancellation import cancel_incident
 from agreements.duties import TRANSITIONS, change_duty, effective_state, get_duty
+from agreements.dissemination.channel import board_context as channel_board_context
+from agreements.dissemination.status import board_version, reach_of
 from agreements.errors import Conflict, Invalid, NotFound, OperationError
 from agreements.incidents import (LIVE_STATES, ExpiredAlert, _referenced_incident,
                                   check_breaches, get_incident,
@@ -27,6 +29,7 @@ from markupsafe import Markup
 from engine import limits
 from web import fragments
 from web.db import db
+
 from web.filters import countdown, duty_urls, sentence
 from web.incident_form import FormField, incident_form_fields, incident_from_form
 from web.evaluation_notes import shown_notes
@@ -298,6 +301,10 @@ def board(key: str):
         "incidents/board.html", incident=incident, groups=ordered, superseded=superseded,
         history=history, names=names, states=states, tally=tally, now=now, here=here,
         actions=actions, cards=cards, message=incident.latest_message,
+        reach=reach_of(session, [d.id for d in current]),
+        version=board_version(session, incident),
+        **{k: v for k, v in channel_board_context(session, user, incident).items()
+           if k != "incident"},
         notes=shown_notes(user, session, incident.latest_message),
         can_ask_why=user.role in ("coordinator", "admin"),
         can_manage=user.role in ("coordinator", "admin") and incident.state in ("active",

@@ -1,0 +1,75 @@
+"""How each party was reached, per duty, and a cheap version of an incident board so that an
+open board can tell, without reloading, that something changed."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from agreements.dissemination.models import ChannelMessage, DeliveryAttempt, Notification
+from agreements.models import Duty, DutyEvent, Incident
+
+
+@dataclass(frozen=True)
+class Reach:
+    """The latest message about one duty to one destination, and what became of it."""
+
+    event: str
+    wave: int
+    channel: str
+    address: str
+    source: str
+    state: str  # queued, delivered, failed
+    attempts: int
+    delivered_at: datetime | None
+    next_try: datetime | None
+    outcome: str | None
+
+    @property
+    def words(self) -> str:
+        if self.state == "delivered":
+            return f"delivered {self.delivered_at:%Y-%m-%d %H:%M} UTC"
+        if self.state == "failed":
+            return f"failed: {self.outcome}"
+        if self.attempts:
+            return f"not yet delivered ({self.outcome}); next try {self.next_try:%H:%M} UTC"
+        return "queued"
+
+
+def reach_of(session: Session, duty_ids) -> dict[int, list[Reach]]:
+    """Per duty, the latest notification to each destination (oldest destination first)."""
+    duty_ids = list(duty_ids)
+    if not duty_ids:
+        return {}
+    rows = session.scalars(select(Notification).where(Notification.duty_id.in_(duty_ids))
+                           .order_by(Notification.id)).all()
+    latest: dict[int, dict[str, Notification]] = {}
+    for n in rows:
+        latest.setdefault(n.duty_id, {})[n.destination] = n  # later ones replace earlier
+    return {duty_id: [Reach(n.event, n.wave, n.channel, n.address, n.source, n.state,
+                            n.attempts, n.delivered_at, n.next_attempt_at, n.last_outcome)
+                      for n in by_destination.values()]
+            for duty_id, by_destination in latest.items()}
+
+
+def board_version(session: Session, incident: Incident) -> str:
+    """Changes whenever a duty of the incident changes state, a message about it is delivered
+    or fails, or its channel gets a message; a few indexed aggregates, no rows read."""
+    duty_ids = select(Duty.id).where(Duty.incident_id == incident.id).scalar_subquery()
+    events = session.execute(select(func.count(DutyEvent.id), func.max(DutyEvent.id))
+                             .where(DutyEvent.duty_id.in_(duty_ids))).one()
+    attempts = session.execute(
+        select(func.count(DeliveryAttempt.id), func.max(DeliveryAttempt.id))
+        .join(Notification, Notification.id == DeliveryAttempt.notification_id)
+        .where(Notification.incident_id == incident.id)).one()
+    queued = session.scalar(select(func.max(Notification.id))
+                            .where(Notification.incident_id == incident.id))
+    said = session.scalar(select(func.max(ChannelMessage.id))
+                          .where(ChannelMessage.incident_id == incident.id))
+    text = f"{incident.id}:{incident.updated_at}:{incident.state}:{tuple(events)}:" \
+           f"{tuple(attempts)}:{queued}:{said}"
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
