@@ -58,13 +58,15 @@ def create_app(config: dict | None = None) -> Flask:
     from web import errors, filters
     from web.views import admin, agreements, auth, incidents, main, partner, verify, whynot
     from web import api
-    from web.dissemination import channel, contacts, feeds, views as dissemination
+    from web.dissemination import api as dissemination_api, channel, contacts, feeds
+    from web.dissemination import views as dissemination
 
     for blueprint in (auth.bp, main.bp, agreements.bp, partner.bp, incidents.bp, verify.bp, whynot.bp,
                       admin.bp, api.bp, contacts.bp, dissemination.bp, channel.bp,
-                      feeds.bp):
+                      feeds.bp, dissemination_api.bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)  # the API authenticates with bearer tokens, never with cookies
+    csrf.exempt(dissemination_api.bp)
     errors.register(app)
     filters.register(app)
 

@@ -1,0 +1,5 @@
+"""The JSON API of the dissemination channel: routes only."""
+
+from flask import Blueprint
+
+bp = Blueprint("dissemination_api", __name__)
