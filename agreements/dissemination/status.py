@@ -73,3 +73,28 @@ def board_version(session: Session, incident: Incident) -> str:
     text = f"{incident.id}:{incident.updated_at}:{incident.state}:{tuple(events)}:" \
            f"{tuple(attempts)}:{queued}:{said}"
     return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def gaps(session: Session, party_ids, reach: dict[int, list[Reach]], duties_by_party: dict
+         ) -> dict[str, list[str]]:
+    """What keeps a party from being reached, for coordinators: paused or failing contact
+    points, and parties that nothing was sent to at all (a gap, not a detail)."""
+    from agreements.dissemination.dispatcher import contact_point_health
+    from agreements.dissemination.models import ContactPoint
+    out: dict[str, list[str]] = {}
+    points = session.scalars(select(ContactPoint).where(
+        ContactPoint.organisation_id.in_(list(party_ids)), ContactPoint.removed_at.is_(None))
+        .order_by(ContactPoint.id)).all()
+    for point in points:
+        health = contact_point_health(session, point)
+        if health != "ok":
+            out.setdefault(point.organisation_id, []).append(
+                f"{point.kind} contact point {point.address} is {health}")
+    for party, duties in duties_by_party.items():
+        if not any(reach.get(d.id) for d in duties):
+            out.setdefault(party, []).append(
+                "nothing was sent: it has no active contact point, no contact in the agreement "
+                "and no partner user receiving e-mail")
+        elif all(r.state == "failed" for d in duties for r in reach.get(d.id, [])):
+            out.setdefault(party, []).append("every message to it failed")
+    return out

@@ -219,3 +219,27 @@ def test_the_board_shows_how_each_party_was_reached_and_its_version_moves(
     own = partner.get(f"/incidents/{key}").data
     assert b"lakeside_county@partner.example" in own
     assert b"harmon_county@partner.example" not in own  # another party's addresses stay hidden
+
+
+def test_coordinators_see_the_parties_that_may_not_be_reached(app, session, people, executed,
+                                                              tmp_path):
+    from agreements.dissemination.models import NotificationPreference
+    session.add(ContactPoint(organisation_id="lakeside_county", kind="email",
+                             address="desk@lakeside.example", paused=True, created_at=NOW))
+    session.add(NotificationPreference(user_id=people.partners["lakeside_county"].id,
+                                       email_off=True, updated_at=NOW))
+    session.commit()
+    incident = record_incident(session, people.coordinator, ALERT, now=NOW)
+    coordinator = app.test_client()
+    login(coordinator, people.coordinator)
+    page = coordinator.get(f"/incidents/{incident.key}").data.decode()
+    assert "Parties that may not be reached" in page
+    assert "email contact point desk@lakeside.example is paused" in page
+    assert ("nothing was sent: it has no active contact point, no contact in the agreement and "
+            "no partner user receiving e-mail") in page
+    other = next(d.party_id for d in incident.duties if d.party_id != "lakeside_county")
+    partner = app.test_client()
+    login(partner, people.partners[other])
+    board = partner.get(f"/incidents/{incident.key}")
+    assert board.status_code == 200  # a partner sees its own duties, not the coordinators' gaps
+    assert "Parties that may not be reached" not in board.data.decode()

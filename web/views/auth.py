@@ -8,6 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
+from agreements.dissemination.contacts import email_off
 from agreements.models import ApiToken
 from agreements.users import authenticate, create_token, revoke_token
 from web.db import db
@@ -55,7 +56,8 @@ def logout():
 def account():
     tokens = db().scalars(select(ApiToken).where(ApiToken.user_id == current_user.id)
                           .order_by(ApiToken.created_at.desc())).all()
-    return render_template("auth/account.html", tokens=tokens, new_token=None)
+    return render_template("auth/account.html", tokens=tokens, new_token=None,
+                           email_off=email_off(db(), current_user))
 
 
 @bp.route("/account/tokens", methods=["POST"])
@@ -65,7 +67,7 @@ def new_token():
     tokens = db().scalars(select(ApiToken).where(ApiToken.user_id == current_user.id)
                           .order_by(ApiToken.created_at.desc())).all()
     return render_template("auth/account.html", tokens=tokens, new_token=token,
-                           new_token_name=record.name)
+                           new_token_name=record.name, email_off=email_off(db(), current_user))
 
 
 @bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])

@@ -17,7 +17,7 @@ from agreements.access import (can_see_duty, can_see_incident, require_role, vis
 from agreements.cancellation import cancel_incident
 from agreements.duties import TRANSITIONS, change_duty, effective_state, get_duty
 from agreements.dissemination.channel import board_context as channel_board_context
-from agreements.dissemination.status import board_version, reach_of
+from agreements.dissemination.status import board_version, gaps, reach_of
 from agreements.errors import Conflict, Invalid, NotFound, OperationError
 from agreements.incidents import (LIVE_STATES, ExpiredAlert, _referenced_incident,
                                   check_breaches, get_incident,
@@ -297,11 +297,13 @@ def board(key: str):
     here = request.full_path.rstrip("?")
     actions = {d.id: allowed_actions(user, d, now) for d in duties}
     cards = _duty_cards(session, ordered, states, actions, names, now, here)
+    reach = reach_of(session, [d.id for d in current])
     return render_template(
         "incidents/board.html", incident=incident, groups=ordered, superseded=superseded,
         history=history, names=names, states=states, tally=tally, now=now, here=here,
         actions=actions, cards=cards, message=incident.latest_message,
-        reach=reach_of(session, [d.id for d in current]),
+        reach=reach, gaps=(gaps(session, list(groups), reach, groups)
+                           if user.role in ("coordinator", "admin") else {}),
         version=board_version(session, incident),
         **{k: v for k, v in channel_board_context(session, user, incident).items()
            if k != "incident"},
