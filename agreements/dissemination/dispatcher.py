@@ -96,6 +96,14 @@ def deliver(session: Session, notification_id: int, config: Config, now=utcnow) 
     if n is None or n.state != "queued" or n.claimed_by != config.name:
         session.rollback()
         return None
+    # Renew the lease before sending, and only while it is still ours and running: a
+    # dispatcher whose lease ran out (a slow batch) leaves the row to whoever claims it next.
+    renewed = session.execute(update(Notification).where(
+        Notification.id == n.id, Notification.claimed_by == config.name,
+        Notification.lease_until > now()).values(lease_until=now() + LEASE))
+    if renewed.rowcount != 1:
+        session.rollback()
+        return None
     point = n.contact_point
     if point is not None and (point.paused or point.removed_at is not None):
         attempt = Attempt(False, "the contact point is paused" if point.paused

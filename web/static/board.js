@@ -68,7 +68,7 @@
     return board.querySelector("details.reason-form[open], details.why[open]") !== null;
   }
 
-  function refresh(board, version) {
+  function refresh(board, version, tag) {
     fetch(window.location.href, {credentials: "same-origin", headers: {"X-Board-Refresh": "1"}})
       .then(function (response) {
         if (!response.ok) { throw new Error(String(response.status)); }
@@ -79,6 +79,7 @@
         if (!fresh) { return; }
         board.innerHTML = fresh.innerHTML;
         board.setAttribute("data-version", version);
+        etag = tag;  // only now: a refresh skipped or failed is tried again on the next poll
         tick();
         explainOnDemand();
       })
@@ -94,12 +95,17 @@
                                                    cache: "no-cache"})
       .then(function (response) {
         if (response.status === 304 || !response.ok) { return null; }
-        etag = response.headers.get("ETag");
-        return response.json();
+        var tag = response.headers.get("ETag");
+        return response.json().then(function (data) { return {data: data, tag: tag}; });
       })
-      .then(function (data) {
-        if (!data || data.version === board.getAttribute("data-version") || busy(board)) { return; }
-        refresh(board, data.version);
+      .then(function (answer) {
+        if (!answer) { return; }
+        if (answer.data.version === board.getAttribute("data-version")) {
+          etag = answer.tag;  // what the board shows is current
+          return;
+        }
+        if (busy(board)) { return; }
+        refresh(board, answer.data.version, answer.tag);
       })
       .catch(function () { /* offline for a moment: the next poll tries again */ });
   }

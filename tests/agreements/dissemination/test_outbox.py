@@ -274,3 +274,20 @@ def test_the_parties_hear_of_signatures_due_execution_and_withdrawal(db, people,
     assert notice[0].subject == f"[Compact] Notice of withdrawal: {SLUG}"
     assert "harmon_county gave notice of withdrawal" in notice[0].body_text
     assert "Reason given: merger" in notice[0].body_text
+
+
+def test_a_dispatcher_whose_lease_ran_out_sends_nothing(db, people, executed, config, Session,
+                                                         monkeypatch):
+    record_incident(db, people.coordinator, json.dumps(REQUEST), now=RECORDED)
+    sent = []
+    monkeypatch.setattr(dispatcher, "send", lambda n, c: sent.append(n.id) or Attempt(True, "ok"))
+    with Session() as session:
+        ids = dispatcher.claim(session, config, RECORDED, limit=5)
+        late = RECORDED + dispatcher.LEASE + timedelta(seconds=1)
+        assert [dispatcher.deliver(session, i, config, lambda: late) for i in ids] == [None] * 5
+        assert sent == []
+        # the late tries changed nothing: within the lease, the same dispatcher still sends
+        assert dispatcher.deliver(session, ids[0], config,
+                                  lambda: RECORDED + timedelta(seconds=30)) == "delivered"
+        assert sent == [ids[0]]
+    assert db.scalar(select(func.count()).select_from(DeliveryAttempt)) == 1
