@@ -558,8 +558,9 @@ def serve(host, port, demo):
     where = app.extensions["compact.engine"].url.render_as_string(hide_password=True)
     click.echo(f"database: {where}; {in_force} agreements in force; seal certificate: "
                f"{seal.cert_path}")
-    config = _dispatch_config()
     from agreements.dissemination import dispatcher
+    from web.cli_dissemination import _dispatch_config, _where_mail_goes
+    config = _dispatch_config()
     os.environ.setdefault("COMPACT_BASE_URL", f"http://{host}:{port}")
     stop = dispatcher.start_background(app.extensions["compact.sessions"], config)
     click.echo(f"dispatcher: {_where_mail_goes(config)}")
@@ -568,55 +569,6 @@ def serve(host, port, demo):
         app.run(host=host, port=port, threaded=True, use_reloader=False, load_dotenv=False)
     finally:
         stop.set()
-
-
-def _dispatch_config():
-    """The dispatcher's settings from the environment, or exit status 1 with the reason."""
-    from agreements.dissemination.dispatcher import Config
-    from agreements.dissemination.mail import parse_smtp_url
-    try:
-        config = Config.from_env()
-        if config.smtp_url:
-            parse_smtp_url(config.smtp_url)
-    except ValueError as exc:
-        click.echo(f"compact: {exc}", err=True)
-        raise Failure()
-    return config
-
-
-def _where_mail_goes(config) -> str:
-    if config.smtp_url:
-        return f"e-mail through {_hide_password(config.smtp_url)}"
-    return (f"no COMPACT_SMTP_URL: e-mail is written as .eml files to {config.folder} "
-            f"(listed on /admin/outbox)")
-
-
-@main.command()
-@click.option("--once", is_flag=True, help="Deliver what is due now and exit (for cron and tests).")
-@click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(0.5, 3600),
-              help="Seconds between rounds when running on.")
-def dispatch(once, interval):
-    """Deliver the outbox: e-mail (COMPACT_SMTP_URL, COMPACT_MAIL_FROM) and webhooks
-    (COMPACT_WEBHOOK_ALLOW), with reminders, waves and breaches raised on the clock."""
-    from agreements.db import is_current, make_engine, session_factory
-    from agreements.dissemination import dispatcher
-    config = _dispatch_config()
-    engine = make_engine()
-    if not is_current(engine):
-        click.echo("compact: the database is not up to date; run `compact db upgrade` first",
-                   err=True)
-        raise Failure()
-    factory = session_factory(engine)
-    click.echo(f"dispatcher {config.name}: {_where_mail_goes(config)}")
-    if once:
-        counts = dispatcher.dispatch_once(factory, config)
-        click.echo(f"{counts['delivered']} delivered, {counts['retrying']} to retry, "
-                   f"{counts['failed']} failed; {counts['raised']} raised by the clock")
-        return
-    try:
-        dispatcher.run(factory, config, interval=interval)
-    except KeyboardInterrupt:
-        click.echo("dispatcher stopped")
 
 
 @main.command()
@@ -632,3 +584,11 @@ def breaches():
         incidents = check_breaches(session)
     click.echo(f"{len(incidents)} incident(s) had overdue duties; breaches recorded and "
                f"escalations evaluated" if incidents else "no duty is overdue")
+
+
+# ---------------------------------------------------------------- the dissemination channel
+# dispatch, contacts, outbox: web/cli_dissemination.py (which imports this module lazily).
+
+from web.cli_dissemination import register  # noqa: E402 - after `main` and its helpers
+
+register(main)

@@ -9,19 +9,13 @@ from __future__ import annotations
 import copy
 
 from engine import limits
+from web import openapi_dissemination as dissemination
 from web import pagination
+from web.openapi_common import (BODY_ERRORS, COMMON, KEY, LINK, NOT_FOUND, NULLABLE_TIME,
+                                PAGE_ERRORS, PAGE_PARAMETERS, TIME, _error, _json, _page_of,
+                                _path_param, _ref)
 
 VERSION = "1.0.0"
-
-
-def _ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-TIME = {"type": "string", "format": "date-time",
-        "description": "RFC 3339 in UTC, such as 2026-03-14T08:00:00Z"}
-NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time",
-                 "description": "RFC 3339 in UTC, or null"}
 
 SCHEMAS: dict = {
     "Error": {
@@ -318,18 +312,6 @@ SCHEMAS: dict = {
                        "message": {"type": "string"},
                        "field": {"type": "string"},
                        "value": {}}},
-    "ChannelMessage": {
-        "type": "object",
-        "description": "A message of an incident's channel; never edited or deleted.",
-        "required": ["id", "author", "organisation", "body", "posted_at"],
-        "additionalProperties": False,
-        "properties": {"id": {"type": "integer"},
-                       "author": {"type": "string", "description": "the author's name"},
-                       "organisation": {"type": ["string", "null"],
-                                        "description": "the author's organisation (party id) "
-                                                       "when posted; null for staff"},
-                       "body": {"type": "string", "maxLength": 10000},
-                       "posted_at": TIME}},
     "WhyNotAnswer": {
         "type": "object",
         "required": ["agreement", "clause", "party", "gave_duty", "reasons"],
@@ -345,50 +327,6 @@ SCHEMAS: dict = {
 }
 
 
-def _error(description: str) -> dict:
-    return {"description": description,
-            "content": {"application/json": {"schema": _ref("Error")}}}
-
-
-def _json(schema: dict, description: str = "OK", headers: dict | None = None) -> dict:
-    out = {"description": description, "content": {"application/json": {"schema": schema}}}
-    if headers:
-        out["headers"] = headers
-    return out
-
-
-def _list_of(key: str, name: str) -> dict:
-    return {"type": "object", "required": [key],
-            "properties": {key: {"type": "array", "items": _ref(name)}}}
-
-
-def _page_of(key: str, name: str) -> dict:
-    out = _list_of(key, name)
-    out["properties"]["next"] = {
-        "type": "string", "format": "uri",
-        "description": "the next page (this query with a new `cursor`); absent on the last "
-                       "page. The same URL is in the `Link: <...>; rel=\"next\"` header."}
-    return out
-
-
-PAGE_PARAMETERS = [
-    {"name": "limit", "in": "query", "required": False,
-     "schema": {"type": "integer", "minimum": 1, "maximum": pagination.MAX_LIMIT,
-                "default": pagination.DEFAULT_LIMIT},
-     "description": f"how many items a page holds (default {pagination.DEFAULT_LIMIT}, at most "
-                    f"{pagination.MAX_LIMIT}; 422 otherwise)"},
-    {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"},
-     "description": "where the page starts: the opaque cursor in the `next` link of the page "
-                    "before (400 for one this API did not give). Rows added while a client "
-                    "walks the list are neither repeated nor hide the others."},
-]
-LINK = {"Link": {"description": "`<next page URL>; rel=\"next\"`, when there is a next page",
-                 "schema": {"type": "string"}}}
-PAGE_ERRORS = {"400": _error("The cursor is not one this API gave."),
-               "422": _error("The limit is not a whole number from 1 to "
-                             f"{pagination.MAX_LIMIT}.")}
-
-
 INCIDENT_BODY = {
     "required": True,
     "content": {
@@ -402,23 +340,6 @@ INCIDENT_BODY = {
 LOCATION = {"Location": {"description": "the incident's address in this API",
                          "schema": {"type": "string"}}}
 
-COMMON = {"401": {"$ref": "#/components/responses/Unauthorized"}}
-NOT_FOUND = {"404": _error("There is no such object, or the caller may not see it.")}
-BODY_ERRORS = {
-    "400": _error("The body cannot be read (malformed JSON or XML, empty, or of another "
-                  "format than its Content-Type)."),
-    "413": _error("The body is larger than the upload limit."),
-    "415": _error("The Content-Type is not one this operation accepts."),
-    "422": _error("The incident does not fit: `details` lists each problem with its JSON "
-                  "path."),
-}
-
-
-def _path_param(name: str, schema: dict, description: str) -> dict:
-    return {"name": name, "in": "path", "required": True, "schema": schema,
-            "description": description}
-
-
 SLUG = _path_param("slug", {"type": "string"}, "the agreement's id")
 NUMBER = _path_param("number", {"type": "integer", "minimum": 1,
                                 "maximum": limits.MAX_ROUTE_ID}, "the revision number")
@@ -426,8 +347,6 @@ AS_PAST = {"name": "as_past", "in": "query", "required": False,
            "schema": {"type": "boolean"},
            "description": "record a CAP alert that had expired when received as a past incident "
                           "(duties evaluated at its own time, never breached by the delay)"}
-KEY = _path_param("key", {"type": "string"},
-                  "the incident's own id (percent-encode characters outside a URL path)")
 
 PATHS: dict = {
     "/api/openapi.json": {"get": {
@@ -541,33 +460,6 @@ PATHS: dict = {
                       **COMMON, "403": _error("The caller may not update incidents."),
                       **NOT_FOUND, "409": _error("The incident was cancelled."),
                       **BODY_ERRORS}}},
-    "/api/incidents/{key}/channel": {
-        "get": {
-            "operationId": "listChannelMessages",
-            "summary": "The incident's channel, oldest first: for everyone who may see the "
-                       "incident (a partner: one that gave its organisation a duty)",
-            "tags": ["incidents"], "parameters": [KEY],
-            "responses": {"200": _json(_list_of("messages", "ChannelMessage")), **COMMON,
-                          **NOT_FOUND}},
-        "post": {
-            "operationId": "postChannelMessage",
-            "summary": "Post a message in the incident's channel, sent to every party with a "
-                       "live duty and every coordinator; coordinators, administrators, and "
-                       "partners whose organisation has a duty in the incident",
-            "tags": ["incidents"], "parameters": [KEY],
-            "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                "type": "object", "required": ["body"],
-                "properties": {"body": {"type": "string", "minLength": 1,
-                                        "maxLength": 10000}}}}}},
-            "responses": {"201": _json(_ref("ChannelMessage"), "Posted",
-                                       {"Location": {"description": "the incident's channel "
-                                                                    "in this API",
-                                                     "schema": {"type": "string"}}}),
-                          **COMMON, "403": _error("The caller may not post in this channel."),
-                          **NOT_FOUND,
-                          "422": _error("The message is empty, longer than 10,000 "
-                                        "characters, or holds a NUL character."),
-                          "400": BODY_ERRORS["400"], "415": BODY_ERRORS["415"]}}},
     "/api/duties": {"get": {
         "operationId": "listDuties",
         "summary": "The duties the caller may see that are not superseded (a partner: its "
@@ -622,6 +514,9 @@ PATHS: dict = {
                                                        "json`"),
                       **COMMON, **BODY_ERRORS}}},
 }
+# The dissemination channel's part: an incident's channel, contact points, deliveries.
+SCHEMAS.update(dissemination.SCHEMAS)
+PATHS.update(dissemination.PATHS)
 
 DOCUMENT: dict = {
     "openapi": "3.1.0",
@@ -640,7 +535,7 @@ DOCUMENT: dict = {
     "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
     "security": [{"bearer": []}],
     "tags": [{"name": "agreements"}, {"name": "incidents"}, {"name": "duties"},
-             {"name": "evaluation"}, {"name": "meta"}],
+             {"name": "contact-points"}, {"name": "evaluation"}, {"name": "meta"}],
     "paths": PATHS,
     "components": {
         "securitySchemes": {"bearer": {
