@@ -436,10 +436,6 @@ def render_text(result, nothing=None) -> str:
     return "\n".join(lines)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
-
-
 # ---------------------------------------------------------------- the record: db, pdf, verify
 
 def _store_session(create: bool = False):
@@ -592,3 +588,7 @@ def breaches():
 from web.cli_dissemination import register  # noqa: E402 - after `main` and its helpers
 
 register(main)
+
+
+if __name__ == "__main__":  # pragma: no cover - after every command is registered
+    main()
