@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agreements.errors import NotAllowed
-from agreements.models import Agreement, Duty, Incident, Revision, User
+from agreements.errors import NotAllowed, NotFound
+from agreements.models import Agreement, Duty, Incident, Organisation, Revision, User
 
 
 def require_role(actor: User | None, *roles: str, doing: str) -> User:
@@ -82,3 +82,17 @@ def visible_incidents(session: Session, user: User | None) -> list[Incident]:
 
 def visible_duties(user: User | None, duties) -> list[Duty]:
     return [d for d in duties if can_see_duty(user, d)]
+
+
+def managed_organisation(session: Session, actor: User | None, org_id: str, *, what: str,
+                         doing: str) -> Organisation:
+    """The organisation whose `what` (contact points, feed tokens) the actor may manage: an
+    administrator any, a partner its own; NotAllowed or NotFound otherwise."""
+    require_role(actor, "admin", "partner", doing=doing)
+    if actor.role == "partner" and actor.organisation_id != org_id:
+        raise NotAllowed(f"a partner manages only its own organisation's {what}; you act for "
+                         f"{actor.organisation_id or 'no organisation'}")
+    org = session.get(Organisation, org_id) if org_id else None
+    if org is None:
+        raise NotFound(f"there is no organisation '{org_id}'")
+    return org

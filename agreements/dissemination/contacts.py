@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agreements.access import require_role
+from agreements.access import managed_organisation, require_role
 from agreements.audit import operation, record
 from agreements.clock import moment
 from agreements.dissemination import dispatcher, webhooks
@@ -32,15 +32,7 @@ _NOT_IN_EMAIL = re.compile(r"[\s,;<>]")
 # ---------------------------------------------------------------- who may
 
 def _may_manage(session: Session, actor: User | None, org_id: str, doing: str) -> Organisation:
-    """The organisation, if the actor may manage its contact points and settings."""
-    require_role(actor, "admin", "partner", doing=doing)
-    if actor.role == "partner" and actor.organisation_id != org_id:
-        raise NotAllowed(f"a partner manages only its own organisation's contact points and "
-                         f"settings; you act for {actor.organisation_id or 'no organisation'}")
-    org = session.get(Organisation, org_id) if org_id else None
-    if org is None:
-        raise NotFound(f"there is no organisation '{org_id}'")
-    return org
+    return managed_organisation(session, actor, org_id, what="contact points and settings", doing=doing)
 
 
 def _point(session: Session, actor: User | None, point_id: int, doing: str, *,

@@ -11,12 +11,12 @@ from urllib.parse import quote
 from sqlalchemy import func, select, type_coerce
 from sqlalchemy.orm import Session, selectinload
 
-from agreements.access import require_role
+from agreements.access import managed_organisation, require_role
 from agreements.audit import operation, record
 from agreements.clock import moment
 from agreements.dissemination.models import ChannelMessage, FeedToken
 from agreements.dissemination.render import MODAL_WORDS
-from agreements.errors import Conflict, Invalid, NotAllowed, NotFound
+from agreements.errors import Conflict, Invalid, NotFound
 from agreements.models import Duty, DutyEvent, Organisation, User, UTCDateTime
 
 TOKEN_PREFIX = "cft_"
@@ -30,16 +30,7 @@ def _digest(token: str) -> str:
 
 
 def _may_manage(session: Session, actor: User | None, org_id: str, doing: str) -> Organisation:
-    """The organisation, if the actor may manage its feed tokens: an administrator any, a
-    partner its own."""
-    require_role(actor, "admin", "partner", doing=doing)
-    if actor.role == "partner" and actor.organisation_id != org_id:
-        raise NotAllowed(f"a partner manages only its own organisation's feed tokens; you act "
-                         f"for {actor.organisation_id or 'no organisation'}")
-    org = session.get(Organisation, org_id) if org_id else None
-    if org is None:
-        raise NotFound(f"there is no organisation '{org_id}'")
-    return org
+    return managed_organisation(session, actor, org_id, what="feed tokens", doing=doing)
 
 
 @operation

@@ -11,21 +11,13 @@ from agreements.dissemination.outbox import settings_of
 from agreements.errors import Conflict, Invalid
 from agreements.models import Organisation
 from web.db import db
+from web.dissemination.common import managed_organisation
 
 bp = Blueprint("contacts", __name__)
 
 
 def _organisation(org_id: str) -> Organisation:
-    """The organisation the signed-in user may manage; a partner is told nothing of others."""
-    if current_user.role not in ("admin", "partner"):
-        abort(403, "Only an administrator, or a partner for its own organisation, may manage "
-                   "contact points and notification settings.")
-    if current_user.role == "partner" and org_id != current_user.organisation_id:
-        abort(404)
-    org = db().get(Organisation, org_id)
-    if org is None:
-        abort(404)
-    return org
+    return managed_organisation(org_id, "contact points and notification settings")
 
 
 def _point(org: Organisation, point_id: int, *, removed: bool = False) -> ContactPoint:

@@ -12,6 +12,7 @@ from agreements.dissemination.render import base_url
 from agreements.errors import Conflict, Invalid
 from agreements.models import Organisation
 from web.db import db
+from web.dissemination.common import managed_organisation
 
 bp = Blueprint("feeds", __name__)
 NOT_FOUND = "There is no feed at this address for this token."
@@ -38,16 +39,7 @@ def feed(org_id: str):
 
 
 def _organisation(org_id: str) -> Organisation:
-    """The organisation the signed-in user may manage; a partner is told nothing of others."""
-    if current_user.role not in ("admin", "partner"):
-        abort(403, "Only an administrator, or a partner for its own organisation, may manage "
-                   "feed tokens.")
-    if current_user.role == "partner" and org_id != current_user.organisation_id:
-        abort(404)
-    org = db().get(Organisation, org_id)
-    if org is None:
-        abort(404)
-    return org
+    return managed_organisation(org_id, "feed tokens")
 
 
 def _page(org: Organisation, status: int = 200, **context):
