@@ -243,3 +243,28 @@ def test_coordinators_see_the_parties_that_may_not_be_reached(app, session, peop
     board = partner.get(f"/incidents/{incident.key}")
     assert board.status_code == 200  # a partner sees its own duties, not the coordinators' gaps
     assert "Parties that may not be reached" not in board.data.decode()
+
+
+def test_an_smtp_server_refusing_for_now_is_tried_again_and_then_accepts(
+        app, session, people, recorded, smtp_server, tmp_path):
+    handler = Recorder(RCPT="451 4.3.0 mailbox busy, try again later")
+    port = smtp_server(handler)
+    counts = deliver(app, tmp_path, port)
+    total = len(session.scalars(select(Notification)).all())
+    assert counts["retrying"] == total and handler.received == []
+    session.expire_all()
+    first = session.scalars(select(Notification).order_by(Notification.id)).first()
+    assert first.last_outcome == "451 4.3.0 mailbox busy, try again later"
+    assert first.attempt_log[0].delivered is False
+    handler.refuse = {}  # the server accepts again
+    config = dispatcher.Config(smtp_url=f"smtp://127.0.0.1:{port}",
+                               mail_from="compact@compact.example", folder=tmp_path / "outbox",
+                               name="web-test")
+    later = NOW.replace(minute=NOW.minute + 1)
+    again = dispatcher.dispatch_once(app.extensions["compact.sessions"], config,
+                                     now=lambda: later, clock=False)
+    assert again["delivered"] == total and len(handler.received) == total
+    session.expire_all()
+    assert [a.delivered for a in first.attempt_log] == [False, True]
+    ids = [m["Message-ID"] for m in mails(handler)]
+    assert len(set(ids)) == total  # one message per notification, each with its own id
