@@ -87,10 +87,21 @@ def create_app(config: dict | None = None) -> Flask:
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "object-src 'none'; frame-ancestors 'none'; base-uri 'none'")
-        if request.path.startswith("/api/") or request.endpoint in {"auth.login"}:
+            "object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+        if app.config["SESSION_COOKIE_SECURE"]:
+            response.headers.setdefault("Strict-Transport-Security",
+                                        "max-age=31536000; includeSubDomains")
+        # What a signed-in user sees stays out of shared and browser caches (a later user of
+        # the same browser pressing Back sees nothing); static files and feeds set their own.
+        if (request.path.startswith("/api/") or request.endpoint in {"auth.login"}
+                or (request.endpoint != "static" and _signed_in())):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+    @app.get("/favicon.ico")
+    def favicon():
+        return app.send_static_file("favicon.svg"), 200, {"Content-Type": "image/svg+xml",
+                                                          "Cache-Control": "public, max-age=86400"}
 
     return app
 
@@ -102,3 +113,11 @@ def load_user(user_id: str):
     except (TypeError, ValueError):
         return None
     return user if user is not None and user.active else None
+
+
+def _signed_in() -> bool:
+    from flask_login import current_user
+    try:
+        return bool(current_user and current_user.is_authenticated)
+    except Exception:  # noqa: BLE001 - no user can be loaded (the database is away): not signed in
+        return False

@@ -198,6 +198,7 @@ CASES = [
      EVERYONE | {"anonymous"}),
     ("POST", "/logout", {}, EVERYONE | {"anonymous"}),
     ("GET", "/static/style.css", None, EVERYONE | {"anonymous"}),
+    ("GET", "/favicon.ico", None, EVERYONE | {"anonymous"}),
     # The dissemination channel: contact points, acknowledge links, the outbox, live boards.
     ("GET", "/organisations/lakeside_county/contacts", None, {"admin", "partner"}),
     ("GET", "/organisations/outsider_agency/contacts", None, {"admin", "outsider"}),

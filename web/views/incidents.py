@@ -447,6 +447,9 @@ def duty_action(duty_id: int, action: str):
     session = db()
     note = request.form.get("note", "")
     target = local_target(request.form.get("next"))
+    duty = get_duty(session, duty_id)
+    if not can_see_duty(user, duty):  # the same answer as for no duty: nothing is revealed
+        raise NotFound(f"there is no duty {duty_id}")
     try:
         _text_within_limits(note, "note")
         duty = change_duty(session, user, duty_id, action, note=note)
