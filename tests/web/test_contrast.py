@@ -60,3 +60,11 @@ def test_the_focus_ring_stands_out_from_the_page():
     ring = declaration("style.css", "a:focus", "outline").split()[-1]
     for surface in ("#ffffff", "var(--bg)"):
         assert ratio(ring, surface) >= 3, (ring, surface, ratio(ring, surface))
+
+
+def test_no_table_has_a_column_without_a_header():
+    """An empty <th> leaves a screen reader's user guessing what a column of buttons is for."""
+    templates = Path(__file__).resolve().parents[2] / "web" / "templates"
+    empty = [f"{path.relative_to(templates)}" for path in templates.rglob("*.html")
+             if re.search(r"<th(\s[^>]*)?>\s*</th>", path.read_text())]
+    assert empty == []
