@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from agreements.access import require_role
 from agreements.audit import operation, record
 from agreements.clock import moment
+from agreements.db import lock_for_write
 from agreements.dissemination import lifecycle
 from agreements.errors import Conflict, Invalid, NotFound
 from agreements.models import Agreement, Organisation, Revision, User
@@ -65,9 +66,14 @@ def analyse(source: str, filename: str = "<agreement>") -> Analysis:
 
 
 def get_agreement(session: Session, slug: str, *, for_update: bool = False) -> Agreement:
+    """The agreement; with `for_update`, locked for this transaction and re-read as committed
+    now, so that save_revision, publish, sign and withdraw serialise on it: on PostgreSQL a row
+    lock (FOR UPDATE), on SQLite the write lock (BEGIN IMMEDIATE, agreements.db.lock_for_write),
+    where FOR UPDATE does nothing and a read before the first write would hold no lock."""
     query = select(Agreement).where(Agreement.slug == slug)
     if for_update:
-        query = query.with_for_update()
+        lock_for_write(session)
+        query = query.with_for_update().execution_options(populate_existing=True)
     agreement = session.scalar(query)
     if agreement is None:
         raise NotFound(f"there is no agreement '{slug}'")
