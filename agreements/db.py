@@ -59,8 +59,33 @@ def database_url(url: str | None = None) -> str:
             url = "postgresql+psycopg://" + url[len("postgresql://"):]
         return url
     folder = instance_path()
-    folder.mkdir(parents=True, exist_ok=True)
+    make_private_folder(folder)
     return f"sqlite:///{folder / 'compact.sqlite'}"
+
+
+def make_private_folder(folder: Path) -> None:
+    """Create `folder` (and missing parents) if need be; the folder itself only its owner may
+    enter (0700). An existing folder keeps the mode it has."""
+    if not folder.is_dir():
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:  # another process made it first
+            pass
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the SQLite file empty with mode 0600 before SQLite opens it, so that the record
+    (passwords' hashes, tokens' hashes, every incident) is not readable by other local users.
+    SQLite gives the -wal and -shm files it makes the mode of the database file. An existing
+    file keeps its mode."""
+    if path.exists():
+        return
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first
+        return
+    os.close(fd)
 
 
 def make_engine(url: str | None = None, **kwargs) -> Engine:
@@ -69,6 +94,9 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
         kwargs.setdefault("connect_args", {"timeout": 30})
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
+        database = engine.url.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            _create_private_file(Path(database))
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 

@@ -189,3 +189,54 @@ def test_a_save_and_the_last_signature_at_once_serialise(db, people, Session):
     _all_but_one_signed(db, people)
     saver, signer = _racers(people)
     _check_serialised(Session, race(Session, saver, signer))
+
+
+# --- 2. the embedded database file is its owner's only -------------------------------------
+
+@pytest.fixture
+def usual_umask():
+    previous = os.umask(0o022)  # the common default, which leaves new files world-readable
+    yield
+    os.umask(previous)
+
+
+def _mode(path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_the_app_creates_the_store_and_its_folder_private(tmp_path, monkeypatch, usual_umask):
+    from agreements import compiled
+    from web.app import create_app
+
+    instance = tmp_path / "fresh" / "instance"
+    monkeypatch.setenv("COMPACT_INSTANCE_PATH", str(instance))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    compiled.clear()
+    app = create_app({"TESTING": True, "SECRET_KEY": "test"})
+    try:
+        engine = app.extensions["compact.engine"]
+        with engine.connect() as connection:  # the WAL and shared-memory files exist while open
+            connection.execute(text("SELECT count(*) FROM revision"))
+            database = instance / "compact.sqlite"
+            assert str(engine.url.database) == str(database)
+            files = [database, instance / "compact.sqlite-wal", instance / "compact.sqlite-shm"]
+            assert all(f.exists() for f in files), sorted(p.name for p in instance.iterdir())
+            assert {f.name: oct(_mode(f)) for f in files} == {f.name: "0o600" for f in files}
+        assert oct(_mode(instance)) == "0o700"
+    finally:
+        app.extensions["compact.engine"].dispose()
+
+
+def test_an_engine_on_a_new_sqlite_file_creates_it_private(tmp_path, usual_umask):
+    from agreements.db import make_engine, upgrade
+
+    path = tmp_path / "elsewhere.sqlite"
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        upgrade(engine)
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+            for name in ("elsewhere.sqlite", "elsewhere.sqlite-wal", "elsewhere.sqlite-shm"):
+                assert oct(_mode(tmp_path / name)) == "0o600", name
+    finally:
+        engine.dispose()
