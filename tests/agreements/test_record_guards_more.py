@@ -240,3 +240,85 @@ def test_an_engine_on_a_new_sqlite_file_creates_it_private(tmp_path, usual_umask
                 assert oct(_mode(tmp_path / name)) == "0o600", name
     finally:
         engine.dispose()
+
+
+# --- 3. the database refuses to rewrite more of the record ---------------------------------
+
+@pytest.fixture
+def on_record(db, people, tmp_path, monkeypatch):
+    """An executed agreement with a stored (sealed) PDF, an incident's duties and a withdrawal;
+    every step through the normal operations, which the guards must leave working."""
+    monkeypatch.setenv("COMPACT_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.delenv("COMPACT_SEAL_KEY", raising=False)
+    monkeypatch.delenv("COMPACT_SEAL_CERT", raising=False)
+    create_agreement(db, people.drafter, SOURCE, now=utc("2026-01-02T09:00:00Z"))
+    draft_pdf = revision_pdf(db, people.drafter, SLUG, 1, now=utc("2026-01-02T09:30:00Z"))
+    assert not draft_pdf.sealed
+    publish(db, people.drafter, SLUG, 1, now=utc("2026-01-03T09:00:00Z"))
+    for party in PARTIES:
+        sign(db, people.partners[party], SLUG, 1, signer_name=f"Director of {party}",
+             signer_title="Director", consent=True, now=utc("2026-01-04T09:00:00Z"))
+    assert get_agreement(db, SLUG).state == "executed"
+    executed_pdf = revision_pdf(db, people.admin, SLUG, 1, now=utc("2026-01-04T10:00:00Z"))
+    assert executed_pdf.sealed
+    record_incident(db, people.coordinator, REQUEST_TEXT, now=utc("2026-04-10T14:05:00Z"))
+    withdraw(db, people.partners["ashford_county"], SLUG, reason="budget",
+             now=utc("2026-05-01T09:00:00Z"))
+    assert db.scalar(select(StoredPdf.id).limit(1)) is not None
+    assert db.scalar(select(Duty.id).limit(1)) is not None
+    assert db.scalar(select(Withdrawal.id).limit(1)) is not None
+    return db
+
+
+@pytest.mark.parametrize("statement, message", [
+    ("UPDATE revision SET parties = '[]'", "a revision is immutable"),
+    ("UPDATE revision SET title = 'Forged title'", "a revision is immutable"),
+    ("UPDATE revision SET published_at = created_at WHERE published_at IS NOT NULL",
+     "a revision is published once; its publication time is kept"),
+    ("UPDATE revision SET published_at = NULL WHERE published_at IS NOT NULL",
+     "a revision is published once; its publication time is kept"),
+    ("UPDATE duty SET party_id = 'state_eoc' WHERE party_id <> 'state_eoc'",
+     "a duty keeps the party and the reasons it was given"),
+    ("UPDATE duty SET because = '[]'", "a duty keeps the party and the reasons it was given"),
+    ("UPDATE stored_pdf SET sha256 = 'forged'", "a stored PDF is kept as rendered"),
+    ("UPDATE stored_pdf SET sealed = sealed", "a stored PDF is kept as rendered"),
+    ("DELETE FROM stored_pdf", "a stored PDF is kept as rendered"),
+    ("UPDATE withdrawal SET reason = 'forged'", "a withdrawal is kept as given"),
+    ("UPDATE withdrawal SET effective_at = notice_at", "a withdrawal is kept as given"),
+    ("DELETE FROM withdrawal", "a withdrawal is kept as given"),
+])
+def test_raw_sql_cannot_rewrite_more_of_the_record(on_record, engine, statement, message):
+    on_record.commit()
+    with pytest.raises(DBAPIError, match=message):
+        with engine.begin() as connection:
+            connection.execute(text(statement))
+
+
+def test_a_publication_time_is_set_once_and_what_may_change_still_changes(on_record, engine,
+                                                                          people):
+    db = on_record
+    with engine.begin() as connection:
+        # Setting it to itself is no change; a duty's state and note still change.
+        assert connection.execute(text(
+            "UPDATE revision SET published_at = published_at")).rowcount == 1
+        assert connection.execute(text("UPDATE duty SET note = note")).rowcount > 0
+    # A new revision is saved unpublished and then published: NULL -> the moment, once.
+    drafter = db.get(User, people.drafter.id)
+    revision, created = save_revision(db, drafter, SLUG, SOURCE + SITREP, base_revision=1,
+                                      now=utc("2026-05-02T09:00:00Z"))
+    assert created and revision.published_at is None
+    publish(db, drafter, SLUG, 2, now=utc("2026-05-03T09:00:00Z"))
+    sign(db, people.partners["state_eoc"], SLUG, 2, signer_name="Director of state_eoc",
+         signer_title="Director", consent=True, now=utc("2026-05-04T09:00:00Z"))
+    signing_pdf = revision_pdf(db, drafter, SLUG, 2, now=utc("2026-05-04T10:00:00Z"))
+    assert not signing_pdf.sealed
+    with Session_of(engine)() as reader:
+        stored = reader.scalar(select(Revision).where(Revision.number == 2))
+        assert stored.published_at == utc("2026-05-03T09:00:00Z")
+        assert reader.scalar(select(StoredPdf.id).where(
+            StoredPdf.revision_id == stored.id)) is not None
+
+
+def Session_of(engine):
+    from agreements.db import session_factory
+    return session_factory(engine)
