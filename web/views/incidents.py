@@ -23,6 +23,7 @@ from agreements.incidents import (LIVE_STATES, ExpiredAlert, _referenced_inciden
                                   check_breaches, get_incident,
                                   holds_several, parse_incident, record_incident,
                                   record_incidents, update_incident)
+from agreements.reports.facts import facts_of
 from agreements.models import Duty, Organisation, Revision
 from markupsafe import Markup
 
@@ -302,6 +303,7 @@ def board(key: str):
         "incidents/board.html", incident=incident, groups=ordered, superseded=superseded,
         history=history, names=names, states=states, tally=tally, now=now, here=here,
         actions=actions, cards=cards, message=incident.latest_message,
+        facts=facts_of(incident),
         reach=reach, gaps=(gaps(session, list(groups), reach, groups)
                            if user.role in ("coordinator", "admin") else {}),
         version=board_version(session, incident),

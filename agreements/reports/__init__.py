@@ -1,0 +1,1 @@
+"""Reports of one incident: its facts, the situation report (PDF, CSV) and its timeline."""
