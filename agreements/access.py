@@ -24,9 +24,19 @@ def _article(word: str) -> str:
     return "an" if word[:1] in "aeiou" else "a"
 
 
+def standing_revisions(agreement: Agreement) -> list[Revision]:
+    """The revisions that bind or ask now: the one out for signature and the one in force."""
+    return [r for r in (agreement.published_revision, agreement.executed_revision)
+            if r is not None]
+
+
 def current_party_ids(agreement: Agreement) -> set[str]:
-    """The parties of the revision that matters now: out for signature, else in force, else latest."""
-    revision = agreement.published_revision or agreement.executed_revision or agreement.latest_revision
+    """The parties of every revision that matters now: out for signature and in force (a party
+    an amendment drops stays a party of the revision still in force); else of the latest."""
+    standing = standing_revisions(agreement)
+    if standing:
+        return set().union(*(r.party_ids for r in standing))
+    revision = agreement.latest_revision
     return set(revision.party_ids) if revision else set()
 
 
@@ -35,10 +45,9 @@ def can_see_agreement(user: User | None, agreement: Agreement) -> bool:
         return False
     if user.role != "partner":
         return True
-    # A partner sees only agreements its organisation is party to, and never a mere draft.
-    return (user.organisation_id in current_party_ids(agreement)
-            and (agreement.published_revision_id is not None
-                 or agreement.executed_revision_id is not None))
+    # A partner sees only agreements its organisation is party to, through a revision out for
+    # signature or in force, and never a mere draft.
+    return any(user.organisation_id in r.party_ids for r in standing_revisions(agreement))
 
 
 def can_see_revision(user: User | None, revision: Revision) -> bool:
@@ -46,7 +55,17 @@ def can_see_revision(user: User | None, revision: Revision) -> bool:
         return False
     if user.role != "partner":
         return True
+    # Only a revision its organisation is party to: a party an amendment adds does not see the
+    # revision in force (nor its signatures), one it drops does not see the amendment.
     return revision.published_at is not None and user.organisation_id in revision.party_ids
+
+
+def shown_revision(user: User | None, agreement: Agreement) -> Revision | None:
+    """The revision a page names the agreement by: for staff the latest; for a partner the one
+    out for signature, else the one in force, among those it is party to (never a draft)."""
+    if user is not None and user.role != "partner":
+        return agreement.latest_revision
+    return next((r for r in standing_revisions(agreement) if can_see_revision(user, r)), None)
 
 
 def can_see_duty(user: User | None, duty: Duty) -> bool:

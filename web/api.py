@@ -543,15 +543,33 @@ def _party_of(revisions: dict, organisation: str | None) -> set[str]:
     return out
 
 
+_IN_LANGUAGE = re.compile(r"^no <info> block of the alert is in language '([^']*)'")
+
+
 def _for_partner(evaluation: Evaluation, revisions: dict, organisation: str | None) -> Evaluation:
-    """Only the partner's own duties, and only what concerns agreements it is party to."""
+    """Only the partner's own duties, and only what concerns agreements it is party to: no
+    warning of another's agreement, nor one about a field or a language only another's reads."""
     mine = _party_of(revisions, organisation)
+    compiled = [cache.by_hash(revisions[s].content_hash, revisions[s].source, f"{s}.agreement")
+                for s in sorted(mine)]
     return dataclasses.replace(
         evaluation,
         duties=tuple(d for d in evaluation.duties if d.party == organisation),
         skipped=tuple((a, r) for a, r in evaluation.skipped if a in mine),
         warnings=tuple(_for_partner_warning(w, revisions, mine) for w in evaluation.warnings
-                       if w.agreement is None or w.agreement in mine))
+                       if _concerns(w, mine, compiled)))
+
+
+def _concerns(warning, mine: set, compiled: list) -> bool:
+    """Whether a warning is about the partner's agreements (`mine`, compiled as `compiled`)."""
+    if warning.agreement is not None:
+        return warning.agreement in mine
+    if warning.field is not None:  # a value no agreement lists: only a field of its own
+        return any(warning.field in ag.one_of for ag in compiled)
+    language = _IN_LANGUAGE.match(warning.message)
+    if language is not None:  # an <info> language only another's agreement reads
+        return any(ag.language == language.group(1) for ag in compiled)
+    return True
 
 
 def _for_partner_warning(warning, revisions: dict, mine: set):
@@ -574,4 +592,20 @@ def _for_partner_error(exc: Invalid, user: User) -> Invalid:
         return _OF_AGREEMENT.sub(lambda m: m.group(0) if m.group(1) in mine
                                  else "of an agreement you are not party to", text)
 
-    return Invalid(hide(exc.message), [hide(d) for d in exc.details])
+    def hide_line(text: str) -> str:
+        # A violation of another's agreement would name its field (in the path and in the
+        # words): say only that such an agreement refuses the incident.
+        found = _OF_AGREEMENT.findall(text)
+        if found and any(a not in mine for a in found):
+            return _NOT_MINE
+        return hide(text)
+
+    details = list(dict.fromkeys(hide_line(d) for d in exc.details))
+    if exc.details and exc.message == _NOT_FIT + "; ".join(exc.details):
+        return Invalid(_NOT_FIT + "; ".join(details), details)
+    return Invalid(hide_line(exc.message), details)
+
+
+_NOT_FIT = "the incident does not fit the agreements in force: "
+_NOT_MINE = ("a value of the incident does not fit an agreement in force that you are not "
+             "party to")

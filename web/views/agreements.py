@@ -19,7 +19,8 @@ from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import BuildError
 
-from agreements.access import can_see_agreement, can_see_revision, visible_agreements
+from agreements.access import (can_see_agreement, can_see_revision, shown_revision,
+                               visible_agreements)
 from agreements.access import require_role, visible_incidents
 from agreements.compiled import compiled
 from agreements.documents import revision_pdf
@@ -144,10 +145,9 @@ def _facts(revision) -> Facts:
 
 
 def _shown_revision(agreement, user):
-    """The revision a page names the agreement by: a partner never sees a mere draft."""
-    if user.role == "partner":
-        return agreement.published_revision or agreement.executed_revision
-    return agreement.latest_revision
+    """The revision a page names the agreement by: a partner never sees a mere draft, nor a
+    revision its organisation is no party to (access.shown_revision)."""
+    return shown_revision(user, agreement)
 
 
 def _diagnostic(d: Diagnostic) -> dict:
@@ -394,7 +394,9 @@ def detail(slug: str):
     pending, in_force = agreement.published_revision, agreement.executed_revision
     signing = []
     for label, revision in (("out for signature", pending), ("in force", in_force)):
-        if revision is not None:
+        # Only the signatures of a revision the user may see: a party an amendment adds never
+        # sees those of the revision in force, one it drops never those of the amendment.
+        if revision is not None and can_see_revision(user, revision):
             signing.append({"label": label, "revision": revision,
                             "slots": signature_slots(revision)})
     can_edit = user.role in EDITORS

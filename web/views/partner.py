@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from agreements import clock
-from agreements.access import can_see_agreement, require_role, visible_agreements
+from agreements.access import (can_see_agreement, can_see_revision, require_role,
+                               visible_agreements)
 from agreements.compiled import compiled
 from agreements.drafting import get_agreement
 from agreements.errors import Conflict, Invalid, NotFound
@@ -21,7 +22,8 @@ from agreements.models import Agreement, Duty, Incident, Revision, Withdrawal
 from agreements.signing import sign as sign_revision
 from agreements.signing import signature_slots, withdraw as give_notice, withdrawal_effective_at
 from web.db import db
-from web.views.incidents import _party_names, _refresh_breaches, _state_order, allowed_actions
+from web.views.incidents import (_party_names, _refresh_breaches, _state_order,
+                                 allowed_actions, closing_events)
 
 bp = Blueprint("partner", __name__)
 
@@ -70,7 +72,10 @@ def my_agreements():
     gone = _withdrawals(session, org)
     rows = []
     for agreement in visible_agreements(session, user):
-        in_force, out = agreement.executed_revision, agreement.published_revision
+        # Only the revisions the organisation is party to: one an amendment drops keeps the
+        # revision in force, one it adds sees only the amendment.
+        in_force, out = (r if r is not None and can_see_revision(user, r) else None
+                         for r in (agreement.executed_revision, agreement.published_revision))
         shown = out or in_force
         slots = signature_slots(shown)
         we_signed = any(s.party_id == org and s.signature for s in slots)
@@ -86,15 +91,25 @@ def my_agreements():
                            org_name=_org_name(user), now=clock.utcnow())
 
 
+def _party_agreement(slug: str) -> Agreement:
+    """The agreement, if the partner's organisation may see it; else the same 404 as for a
+    missing one, so that no answer tells an agreement it is no party to from none at all."""
+    try:
+        agreement = get_agreement(db(), slug)
+    except NotFound:
+        agreement = None
+    if agreement is None or not can_see_agreement(_user(), agreement):
+        raise NotFound(f"there is no agreement '{slug}'")
+    return agreement
+
+
 def _party_revision(slug: str, number: int) -> tuple[Agreement, Revision]:
     """The agreement and revision, if the partner's organisation is a party of both (else 404)."""
     user = _user()
     session = db()
-    agreement = get_agreement(session, slug)
-    revision = None
-    if can_see_agreement(user, agreement):
-        revision = session.scalar(select(Revision).where(Revision.agreement_id == agreement.id,
-                                                         Revision.number == number))
+    agreement = _party_agreement(slug)
+    revision = session.scalar(select(Revision).where(Revision.agreement_id == agreement.id,
+                                                     Revision.number == number))
     if (revision is None or revision.published_at is None
             or user.organisation_id not in revision.party_ids):
         raise NotFound(f"there is no revision {number} of '{slug}' for your organisation to sign")
@@ -151,13 +166,14 @@ def _notice_text(period) -> str:
 def withdraw(slug: str):
     user = _user()
     session = db()
-    agreement = get_agreement(session, slug)
+    agreement = _party_agreement(slug)
     revision = agreement.executed_revision
-    if not can_see_agreement(user, agreement) or (
-            revision is not None and user.organisation_id not in revision.party_ids):
-        raise NotFound(f"there is no agreement '{slug}' your organisation is party to")
     if revision is None:
         raise Conflict(f"'{slug}' has not been executed, so there is nothing to withdraw from")
+    if user.organisation_id not in revision.party_ids:
+        # It sees the agreement through the amendment out for signature only.
+        raise Conflict(f"{_org_name(user)} is no party to the revision of '{slug}' in force, "
+                       f"so it has nothing to withdraw from")
     existing = session.scalar(select(Withdrawal).where(
         Withdrawal.agreement_id == agreement.id, Withdrawal.party_id == user.organisation_id))
     now = clock.utcnow()
@@ -197,8 +213,12 @@ def my_duties():
         .options(selectinload(Duty.incident), selectinload(Duty.revision))).all()
     duties = sorted(duties, key=_state_order)
     now = clock.utcnow()
+    # Exercises apart from real incidents: an exercise's duty is never mistaken for a real one.
     return render_template(
         "partner/my_duties.html", duties=duties, closed=closed, now=now,
+        real=[d for d in duties if not d.exercise],
+        exercises=[d for d in duties if d.exercise],
+        closings=closing_events(session, duties),
         states={d.id: effective_state(d, now) for d in duties},
         actions={d.id: allowed_actions(user, d, now) for d in duties},
         names=_party_names(session, duties), here=request.full_path.rstrip("?"),
