@@ -7,12 +7,23 @@ PostgreSQL) and re-reads the duty before it compares states. Of twenty people ac
 one duty at once, one succeeds and the others wait for it and are then told, with a Conflict
 (409), that the duty is acknowledged; an update, cancel or breach check of the same incident
 waits for the acknowledgement to commit, or the acknowledgement sees the duty superseded.
+
+What may be done depends on the duty's nature (MODALITY_REFUSALS): a `must` may be fulfilled,
+declined or waived; a `may` is a permission, so there is nothing to fulfil (it lapses at its
+due time); a `must not` is a standing prohibition, only acknowledged.
+
+Second thoughts: a coordinator or administrator may reopen a fulfilled, declined or waived
+duty, with a reason. Nothing is erased: the reopening is one more event of its history. It goes
+back to `acknowledged` if the party had acknowledged it before (that receipt still holds),
+else to `open`; past its due time, a reopened `must` is breached by the usual rules
+(effective_state at once, then the breach check records it and gives any escalation).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from agreements.access import require_role
@@ -20,7 +31,7 @@ from agreements.audit import operation, record
 from agreements.clock import moment
 from agreements.errors import Conflict, Invalid, NotAllowed, NotFound
 from agreements.incidents import _change_state, lock_incident
-from agreements.models import Duty, User
+from agreements.models import Duty, DutyEvent, User
 
 # action -> (state it leads to, states it starts from, who may take it, is a reason required)
 TRANSITIONS = {
@@ -30,7 +41,32 @@ TRANSITIONS = {
     "decline": ("declined", ("open", "acknowledged", "breached"),
                 ("partner", "coordinator", "admin"), True),
     "waive": ("waived", ("open", "acknowledged", "breached"), ("coordinator", "admin"), True),
+    # to "open", or "acknowledged" if it had been acknowledged before (reopened_state)
+    "reopen": ("open", ("fulfilled", "declined", "waived"), ("coordinator", "admin"), True),
 }
+CLOSED_STATES = ("fulfilled", "declined", "waived")
+
+# modality -> {action it does not take: why}
+MODALITY_REFUSALS = {
+    "may": {"fulfil": "a 'may' duty is a permission, not an obligation; there is nothing to "
+                      "fulfil, and it lapses at its due time"},
+    "must not": dict.fromkeys(("fulfil", "decline", "waive"),
+                              "a 'must not' duty is a standing prohibition; it is only "
+                              "acknowledged"),
+}
+
+
+def refusal(duty: Duty, action: str) -> str | None:
+    """Why this duty, by its nature, does not take this action; None if it may."""
+    return MODALITY_REFUSALS.get(duty.modality, {}).get(action)
+
+
+def reopened_state(session: Session, duty: Duty) -> str:
+    """Where a reopened duty goes: back to `acknowledged` if it was ever acknowledged (read
+    from the database, under the incident's lock, not from a history loaded earlier)."""
+    acknowledged = session.scalar(select(exists().where(
+        DutyEvent.duty_id == duty.id, DutyEvent.to_state == "acknowledged")))
+    return "acknowledged" if acknowledged else "open"
 
 
 def effective_state(duty: Duty, now: datetime | None = None) -> str:
@@ -53,7 +89,8 @@ def get_duty(session: Session, duty_id: int) -> Duty:
 @operation
 def change_duty(session: Session, actor: User, duty_id: int, action: str, *,
                 note: str | None = None, now: datetime | None = None) -> Duty:
-    """Take `action` (acknowledge, fulfil, decline, waive) on a duty, recording who, when, why."""
+    """Take `action` (acknowledge, fulfil, decline, waive, reopen) on a duty, recording who,
+    when and why."""
     if action not in TRANSITIONS:
         raise Invalid(f"unknown action '{action}'; use one of {', '.join(TRANSITIONS)}")
     to_state, from_states, roles, needs_reason = TRANSITIONS[action]
@@ -63,6 +100,10 @@ def change_duty(session: Session, actor: User, duty_id: int, action: str, *,
     if actor.role == "partner" and duty.party_id != actor.organisation_id:
         raise NotAllowed(f"this duty belongs to {duty.party_id}; a partner acts only on its own "
                          f"organisation's duties")
+    refused = refusal(duty, action)  # a duty's modality never changes: no lock needed
+    if refused:
+        raise Invalid(f"duty {duty.id} ({duty.clause} for {duty.party_id}) cannot be "
+                      f"{to_state if action != 'reopen' else 'reopened'}: {refused}")
     note = (note or "").strip() or None
     if needs_reason and not note:
         raise Invalid(f"to {action} a duty, give the reason")
@@ -70,15 +111,22 @@ def change_duty(session: Session, actor: User, duty_id: int, action: str, *,
     lock_incident(session, duty.incident_id)  # re-reads `duty` too (populate_existing)
     state = effective_state(duty, at)
     if state not in from_states:
-        raise Conflict(f"duty {duty.id} ({duty.clause} for {duty.party_id}) is {state}; it "
-                       f"cannot be {to_state} from there")
+        raise Conflict(f"duty {duty.id} ({duty.clause} for {duty.party_id}) is {state}; "
+                       + (f"it cannot be {to_state} from there" if action != "reopen" else
+                          "only a fulfilled, declined or waived duty is reopened"))
     if state != duty.state:  # the breach check had not run yet: record the breach first
         _change_state(session, duty, state, None, at, "not fulfilled by its due time")
+    extra = {}
+    if action == "reopen":
+        to_state = reopened_state(session, duty)
+        extra = {"reopened_from": state, "to_state": to_state}
     _change_state(session, duty, to_state, actor, at, note)
     if to_state == "fulfilled":
         duty.fulfilled_at = at
+    elif action == "reopen":
+        duty.fulfilled_at = None  # no longer fulfilled; when it was stays in its history
     session.flush()
     record(session, actor, f"duty.{action}", duty, at=at, agreement=duty.agreement_slug,
            revision_hash=duty.content_hash, incident=duty.incident.key, clause=duty.clause,
-           party=duty.party_id, note=note)
+           party=duty.party_id, note=note, **extra)
     return duty

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 
+from agreements.duties import TRANSITIONS
 from engine import limits
 from web import openapi_dissemination as dissemination
 from web import pagination
@@ -253,7 +254,8 @@ SCHEMAS: dict = {
         "type": "object",
         "additionalProperties": False,
         "properties": {"note": {"type": ["string", "null"],
-                                "description": "why; required to decline or waive"}},
+                                "description": "why; required to decline, waive or "
+                                               "reopen; optional to fulfil"}},
     },
     "EvaluationDuty": {
         "type": "object",
@@ -484,13 +486,14 @@ PATHS: dict = {
                                     f"from 1 to {pagination.MAX_LIMIT}.")}}},
     "/api/duties/{id}/{action}": {"post": {
         "operationId": "changeDuty",
-        "summary": "Acknowledge, fulfil, decline (with a reason) or waive (coordinators and "
-                   "administrators, with a reason) a duty", "tags": ["duties"],
+        "summary": "Acknowledge, fulfil, decline (with a reason), or waive or reopen "
+                   "(coordinators and administrators, with a reason) a duty; a `may` duty is "
+                   "not fulfilled, a `must not` only acknowledged", "tags": ["duties"],
         "parameters": [
             _path_param("id", {"type": "integer", "minimum": 0,
                                "maximum": limits.MAX_ROUTE_ID}, "the duty's id"),
             _path_param("action", {"type": "string",
-                                   "enum": ["acknowledge", "fulfil", "decline", "waive"]},
+                                   "enum": list(TRANSITIONS)},
                         "what to do"),
         ],
         "requestBody": {"required": False,
@@ -498,7 +501,8 @@ PATHS: dict = {
         "responses": {"200": _json(_ref("Duty"), "The duty after the change"), **COMMON,
                       "403": _error("The caller may not take this action."), **NOT_FOUND,
                       "409": _error("The duty's state does not allow this action."),
-                      "422": _error("A reason is missing, or the note is not text."),
+                      "422": _error("A reason is missing, the note is not text, or the "
+                                    "duty's modality does not take this action."),
                       "400": BODY_ERRORS["400"], "415": BODY_ERRORS["415"]}}},
     "/api/evaluate": {"post": {
         "operationId": "evaluate",

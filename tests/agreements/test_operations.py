@@ -820,7 +820,7 @@ def test_decline_and_waive_need_a_reason(db, people, request_incident, Session):
                             now=utc("2026-04-10T14:10:00Z"))
     assert counts(Session) == before
     with pytest.raises(Invalid, match=exact(
-            "unknown action 'cancel'; use one of acknowledge, fulfil, decline, waive")):
+            "unknown action 'cancel'; use one of acknowledge, fulfil, decline, waive, reopen")):
         change_duty(db, people.coordinator, duty.id, "cancel", note="x")
     with pytest.raises(NotFound, match=exact("there is no duty 999999")):
         change_duty(db, people.coordinator, 999999, "acknowledge")

@@ -9,13 +9,14 @@ from pathlib import PurePosixPath
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    url_for)
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from agreements import clock
 from agreements.access import (can_see_duty, can_see_incident, require_role, visible_duties,
                                visible_incidents)
 from agreements.cancellation import cancel_incident
-from agreements.duties import TRANSITIONS, change_duty, effective_state, get_duty
+from agreements.duties import (CLOSED_STATES, TRANSITIONS, change_duty, effective_state,
+                               get_duty, refusal)
 from agreements.dissemination.channel import board_context as channel_board_context
 from agreements.dissemination.status import board_version, gaps, reach_of
 from agreements.errors import Conflict, Invalid, NotFound, OperationError
@@ -24,7 +25,7 @@ from agreements.incidents import (LIVE_STATES, ExpiredAlert, _referenced_inciden
                                   holds_several, parse_incident, record_incident,
                                   record_incidents, update_incident)
 from agreements.reports.facts import facts_of
-from agreements.models import Duty, Organisation, Revision
+from agreements.models import Duty, DutyEvent, Organisation, Revision, User
 from markupsafe import Markup
 
 from engine import limits
@@ -44,6 +45,7 @@ UPLOAD_TYPES = {"application/json", "text/json", "application/xml", "text/xml",
                 "application/octet-stream"}
 UPLOAD_SUFFIXES = {".json", ".xml", ".cap", ".atom", ".rss"}
 DONE = {action: to_state for action, (to_state, *_rest) in TRANSITIONS.items()}
+DONE["reopen"] = "reopened"
 
 
 def _user():
@@ -261,7 +263,32 @@ def allowed_actions(user, duty: Duty, now) -> list[str]:
         return []
     state = effective_state(duty, now)
     return [action for action, (_to, from_states, roles, _reason) in TRANSITIONS.items()
-            if user.role in roles and state in from_states]
+            if user.role in roles and state in from_states and not refusal(duty, action)]
+
+
+def closing_events(session, duties) -> dict[int, tuple]:
+    """duty id -> (event id, who, when, why) of the event that closed each fulfilled, declined
+    or waived duty: what the closed duties on the board show."""
+    wanted = [d.id for d in duties if d.state in CLOSED_STATES]
+    if not wanted:
+        return {}
+    last = (select(DutyEvent.duty_id, func.max(DutyEvent.id).label("id"))
+            .where(DutyEvent.duty_id.in_(wanted)).group_by(DutyEvent.duty_id).subquery())
+    rows = session.execute(
+        select(DutyEvent.duty_id, DutyEvent.id, User.name, DutyEvent.at, DutyEvent.note)
+        .join(last, DutyEvent.id == last.c.id).outerjoin(User, User.id == DutyEvent.actor_id))
+    return {duty_id: (event_id, name or "the system", at, note)
+            for duty_id, event_id, name, at, note in rows}
+
+
+def declined_musts(session, user, current, closings, names) -> list[dict]:
+    """The `must` duties declined by their party, for the coordinators' notice on the board."""
+    if user.role not in ("coordinator", "admin"):
+        return []
+    return [{"id": d.id, "party": names.get(d.party_id, d.party_id), "clause": d.clause,
+             "by": closings[d.id][1], "at": closings[d.id][2], "reason": closings[d.id][3]}
+            for d in current if d.state == "declined" and d.modality == "must"
+            and d.id in closings]
 
 
 @bp.route("/incidents/<path:key>")
@@ -297,13 +324,15 @@ def board(key: str):
         tally[states[duty.id]] = tally.get(states[duty.id], 0) + 1
     here = request.full_path.rstrip("?")
     actions = {d.id: allowed_actions(user, d, now) for d in duties}
-    cards = _duty_cards(session, ordered, states, actions, names, now, here)
+    closings = closing_events(session, current)
+    cards = _duty_cards(session, ordered, states, actions, names, now, here, closings)
     reach = reach_of(session, [d.id for d in current])
     return render_template(
         "incidents/board.html", incident=incident, groups=ordered, superseded=superseded,
         history=history, names=names, states=states, tally=tally, now=now, here=here,
         actions=actions, cards=cards, message=incident.latest_message,
         facts=facts_of(incident),
+        declined=declined_musts(session, user, current, closings, names),
         reach=reach, gaps=(gaps(session, list(groups), reach, groups)
                            if user.role in ("coordinator", "admin") else {}),
         version=board_version(session, incident),
@@ -319,20 +348,26 @@ BOARD_COLUMNS = (Duty.id, Duty.party_id, Duty.state, Duty.due, Duty.modality, Du
                  Duty.agreement_slug, Duty.clause, Duty.costs, Duty.revision_id, Duty.past)
 
 
-def _duty_cards(session, groups, states, actions, names, now, here) -> dict[str, Markup]:
+def _duty_cards(session, groups, states, actions, names, now, here,
+                closings=None) -> dict[str, Markup]:
     """Each party's duty cards as one piece of HTML, from the per-worker card cache; the
     duties whose card is not cached are loaded whole, in one query, and rendered."""
     context = _card_context()
     database = current_app.extensions["compact.engine"].url.render_as_string()
     keys, clocks = {}, {}
+    closings = closings or {}
     for _party, duties in groups:
         for d in duties:
             clocks[d.id] = countdown(d.due, now) if d.due else None
             cost_names = tuple(names.get(c.get("party"), c.get("party")) for c in d.costs or ())
             # A duty's text never changes, so the database and its id stand for it; the rest
-            # of what its card shows is in the key too, but for the countdown, filled below.
+            # of what its card shows is in the key too, but for the countdown, filled below;
+            # a closed duty shows who closed it: that event's id (a duty reopened and closed
+            # again has a new one).
+            closing = closings.get(d.id)
             keys[d.id] = (database, d.id, states[d.id], d.due is not None and d.due < now, d.past,
-                          tuple(actions[d.id]), cost_names, context["patterns"])
+                          tuple(actions[d.id]), cost_names, context["patterns"],
+                          closing[0] if closing else None)
     found = fragments.cached(keys.values())
     missing = [i for i, key in keys.items() if key not in found]
     if missing:
@@ -341,6 +376,7 @@ def _duty_cards(session, groups, states, actions, names, now, here) -> dict[str,
         for d in session.scalars(select(Duty).where(Duty.id.in_(missing))):
             html = template.render({**helpers, **context, "d": d, "state": states[d.id],
                                     "now": now, "names": names, "allowed": actions[d.id],
+                                    "closing": closings.get(d.id),
                                     "here": fragments.NEXT_MARK,
                                     "countdown_mark": fragments.COUNTDOWN_MARK})
             found[keys[d.id]] = fragments.keep(keys[d.id], html)
@@ -462,6 +498,7 @@ def duty_action(duty_id: int, action: str):
                                error=exc, note=note, next=target, now=now,
                                names=_party_names(session, [duty]),
                                actions=allowed_actions(user, duty, now)), exc.status
-    flash(f"{duty.title} ({duty.party_id}): {DONE[action]}.", "success")
+    flash(f"{duty.title} ({duty.party_id}): {DONE[action]}"
+          + (f", {duty.state} again" if action == "reopen" else "") + ".", "success")
     target = target or url_for("incidents.board", key=duty.incident.key)
     return redirect(target if "#" in target else f"{target}#duty-{duty.id}")
