@@ -21,6 +21,32 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _PARTY_ID = re.compile(r"^[a-z][a-z0-9_-]*$")
 # scrypt parameters: memory-hard, about 50 ms here; stored with the hash so they can change.
 _N, _R, _P = 2 ** 14, 8, 1
+MIN_PASSWORD = 12
+MIN_SCORE = 3  # zxcvbn's 0..4: 3 is "safely unguessable: moderate protection from offline attacks"
+_dummy_hashes: dict[int, str] = {}
+
+
+def password_problem(password: str, *, user_inputs: tuple = ()) -> str | None:
+    """Why a new password is refused (a sentence), or None. At least MIN_PASSWORD characters,
+    and not among the commonest passwords (zxcvbn score under MIN_SCORE, with its advice)."""
+    password = password or ""
+    if len(password) < MIN_PASSWORD:
+        return f"A password needs at least {MIN_PASSWORD} characters."
+    from zxcvbn import zxcvbn
+    result = zxcvbn(password[:100], user_inputs=[str(u) for u in user_inputs if u])
+    if result["score"] >= MIN_SCORE:
+        return None
+    feedback = result.get("feedback") or {}
+    advice = " ".join(x for x in [feedback.get("warning") or ""]
+                      + list(feedback.get("suggestions") or []) if x)
+    return ("That password is too easy to guess" + (f": {advice}" if advice else ".")
+            + ("" if advice.endswith(".") or not advice else "."))
+
+
+def check_password_policy(password: str, *, user_inputs: tuple = ()) -> None:
+    problem = password_problem(password, user_inputs=user_inputs)
+    if problem:
+        raise Invalid(problem, [problem])
 
 
 def hash_password(password: str) -> str:
@@ -82,6 +108,8 @@ def create_user(session: Session, actor: User, *, email: str, name: str, role: s
                 organisation_id: str | None = None, password: str | None = None,
                 now: datetime | None = None) -> User:
     require_role(actor, "admin", doing="create users")
+    if password:
+        check_password_policy(password, user_inputs=(email, name))
     return create_user_unchecked(session, email=email, name=name, role=role,
                                  organisation_id=organisation_id, password=password, at=now,
                                  actor=actor)
@@ -130,9 +158,19 @@ def create_organisation(session: Session, actor: User, org_id: str, name: str, *
     return org
 
 
+def _dummy_hash() -> str:
+    """A hash of nothing anyone knows, at the current cost: checked for an unknown account so
+    that it takes as long as a known one (nobody learns which addresses have accounts)."""
+    if _N not in _dummy_hashes:
+        _dummy_hashes[_N] = hash_password(secrets.token_hex(16))
+    return _dummy_hashes[_N]
+
+
 def authenticate(session: Session, email: str, password: str) -> User | None:
     user = session.scalar(select(User).where(User.email == (email or "").strip().lower()))
-    if user is None or not user.active or not check_password(user.password_hash, password or ""):
+    stored = user.password_hash if user is not None and user.password_hash else _dummy_hash()
+    matches = check_password(stored, password or "")  # always hashed, known account or not
+    if user is None or not user.active or not user.password_hash or not matches:
         return None
     return user
 

@@ -57,13 +57,13 @@ def create_app(config: dict | None = None) -> Flask:
 
     from web import errors, filters
     from web.views import admin, agreements, auth, incidents, main, partner, verify, whynot
-    from web import api
+    from web import api, reports
     from web.dissemination import api as dissemination_api, channel, contacts, feeds
     from web.dissemination import views as dissemination
 
     for blueprint in (auth.bp, main.bp, agreements.bp, partner.bp, incidents.bp, verify.bp, whynot.bp,
                       admin.bp, api.bp, contacts.bp, dissemination.bp, channel.bp,
-                      feeds.bp, dissemination_api.bp):
+                      feeds.bp, dissemination_api.bp, reports.bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)  # the API authenticates with bearer tokens, never with cookies
     csrf.exempt(dissemination_api.bp)
@@ -112,7 +112,14 @@ def load_user(user_id: str):
         user = db().get(User, int(user_id))
     except (TypeError, ValueError):
         return None
-    return user if user is not None and user.active else None
+    if user is None or not user.active:
+        return None
+    # A session from before the user's last sign-out, password change or reset is over, even
+    # when its cookie is still presented (copied, or kept by another browser).
+    from flask import session
+    if session.get("session_version") != (user.session_version or 0):
+        return None
+    return user
 
 
 def _signed_in() -> bool:

@@ -6,14 +6,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from agreements.errors import Conflict, Invalid
+from agreements.errors import Conflict, Invalid, NotFound
 from agreements.models import ROLES, Organisation, User
-from agreements.users import create_organisation, create_user, update_user
+from agreements.users import (MIN_PASSWORD, create_organisation, create_user, password_problem,
+                              update_user)
+from engine import limits
 from web.db import db
 
 bp = Blueprint("admin", __name__)
-
-MIN_PASSWORD = 10
 
 
 @bp.before_request
@@ -59,9 +59,10 @@ def create():
     form = {key: (request.form.get(key) or "").strip()
             for key in ("email", "name", "role", "organisation")}
     password = request.form.get("password") or ""
-    if len(password) < MIN_PASSWORD:
+    problem = password_problem(password, user_inputs=(form["email"], form["name"]))
+    if problem:  # the policy of agreements.users: at least MIN_PASSWORD characters, not common
         return _page(422, user_form=form, error_for="user",
-                     error=f"Give an initial password of at least {MIN_PASSWORD} characters.")
+                     error=problem)
     try:
         user = create_user(db(), current_user, email=form["email"], name=form["name"],
                            role=form["role"], organisation_id=form["organisation"] or None,
@@ -76,6 +77,8 @@ def create():
 
 @bp.post("/admin/users/<int:user_id>")
 def change(user_id: int):
+    if not limits.route_id(user_id):  # names no row; PostgreSQL could not even compare it
+        raise NotFound(f"there is no user {user_id}")
     form = {"role": (request.form.get("role") or "").strip(),
             "organisation": (request.form.get("organisation") or "").strip(),
             "active": request.form.get("active", "1") == "1"}

@@ -1,19 +1,32 @@
-"""Signing in and out, and a user's own API tokens."""
+"""Signing in and out (with lockout), passwords (change, forgotten), and a user's own API tokens."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
+from agreements import accounts
+from agreements import clock
 from agreements.dissemination.contacts import email_off
+from agreements.errors import Invalid, NotFound
 from agreements.models import ApiToken
-from agreements.users import authenticate, create_token, revoke_token
+from agreements.users import MIN_PASSWORD, create_token, revoke_token
+from engine import limits
 from web.db import db
 
+SESSION_VERSION = "session_version"  # the Flask session key web.app.load_user compares
+
 bp = Blueprint("auth", __name__)
+
+
+@bp.after_request
+def never_stored(response):
+    """Sign-in, password and reset pages (a reset link's token is in its URL) stay out of caches."""
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -33,22 +46,109 @@ def login():
         return redirect(url_for("main.home"))
     error = None
     email = ""
+    status, headers = 200, {}
     if request.method == "POST":
         email = (request.form.get("email") or "").strip()
-        user = authenticate(db(), email, request.form.get("password") or "")
-        if user is None:
-            error = "That e-mail address and password do not match an active account."
-        else:
-            login_user(user)
+        now = clock.utcnow()
+        outcome = accounts.sign_in(db(), email, request.form.get("password") or "",
+                                   address=request.remote_addr or "unknown", now=now)
+        if outcome.user is not None:
+            session.clear()  # nothing of an earlier session carries over into this one
+            login_user(outcome.user)
+            session[SESSION_VERSION] = outcome.user.session_version
             return redirect(_safe_next(request.args.get("next")) or url_for("main.home"))
-    return render_template("auth/login.html", error=error, email=email), (401 if error else 200)
+        if outcome.refused == "password":
+            error, status = "That e-mail address and password do not match an active account.", 401
+        else:
+            until = outcome.until.strftime("%Y-%m-%d %H:%M UTC")
+            seconds = max(1, int((outcome.until - now).total_seconds()))
+            status, headers = 429, {"Retry-After": str(seconds)}
+            if outcome.refused == "account_locked":
+                error = (f"Too many failed sign-ins for this account: it is locked until {until}. "
+                         f"Try again then, or choose a new password through "
+                         f"“Forgotten your password?”.")
+            else:
+                error = (f"Too many failed sign-ins from your address: signing in from it is "
+                         f"refused until {until}.")
+    return render_template("auth/login.html", error=error, email=email), status, headers
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        accounts.sign_out(db(), current_user, address=request.remote_addr)
+        message = ("You are signed out, here and on every other device or browser where you "
+                   "were signed in.")
+    else:
+        message = "You are signed out."
     logout_user()
-    flash("You are signed out.", "info")
+    session.clear()
+    flash(message, "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    error = None
+    if request.method == "POST":
+        new = request.form.get("new_password") or ""
+        if new != (request.form.get("confirm_password") or ""):
+            error = "The new password and its repetition differ."
+        else:
+            try:
+                user = accounts.change_password(db(), current_user,
+                                                request.form.get("current_password") or "", new)
+            except Invalid as exc:
+                error = exc.message
+            else:
+                session[SESSION_VERSION] = user.session_version  # this session goes on
+                flash("Your password is changed. You stay signed in here; every other session "
+                      "of your account has ended.", "success")
+                return redirect(url_for("auth.account"))
+    return (render_template("auth/password.html", error=error, min_password=MIN_PASSWORD),
+            422 if error else 200)
+
+
+@bp.route("/login/forgot", methods=["GET", "POST"])
+def forgot():
+    sent = False
+    if request.method == "POST":
+        accounts.request_reset(db(), request.form.get("email") or "",
+                               address=request.remote_addr)
+        sent = True
+    return render_template("auth/forgot.html", sent=sent)
+
+
+@bp.route("/login/reset/<token>", methods=["GET", "POST"])
+def reset(token: str):
+    invalid = ("This link to choose a new password is not valid: it has been used, it has "
+               "expired or it was never sent. Ask for a new one.")
+    if accounts.reset_for_token(db(), token) is None:
+        return render_template("auth/reset.html", invalid=invalid, error=None,
+                               min_password=MIN_PASSWORD), 404
+    error = None
+    if request.method == "POST":
+        new = request.form.get("new_password") or ""
+        if new != (request.form.get("confirm_password") or ""):
+            error = "The new password and its repetition differ."
+        else:
+            try:
+                accounts.reset_password(db(), token, new)
+            except NotFound:
+                return render_template("auth/reset.html", invalid=invalid, error=None,
+                                       min_password=MIN_PASSWORD), 404
+            except Invalid as exc:
+                error = exc.message
+            else:
+                if current_user.is_authenticated:
+                    logout_user()
+                session.clear()
+                flash("Your new password is set, and every session of your account has ended. "
+                      "Sign in with it.", "success")
+                return redirect(url_for("auth.login"))
+    return (render_template("auth/reset.html", invalid=None, error=error,
+                            min_password=MIN_PASSWORD), 422 if error else 200)
 
 
 @bp.route("/account")
@@ -73,6 +173,8 @@ def new_token():
 @bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
 @login_required
 def revoke(token_id: int):
+    if not limits.route_id(token_id):  # names no row; PostgreSQL could not even compare it
+        raise NotFound(f"there is no token {token_id}")
     revoke_token(db(), current_user, token_id)
     flash("The token is revoked; scripts using it are refused from now on.", "info")
     return redirect(url_for("auth.account"))
