@@ -492,7 +492,14 @@ def pdf(file, output, revision_number):
               help="Also trust seals made with this certificate (PEM); may be repeated.")
 def verify(file, trusted):
     """Check a signed agreement PDF's seal, and which revision its content hash names."""
+    import logging
+
     from agreements.documents import verify_document
+    from agreements.seal import SealError, _load_trusted
+    # pyHanko logs what it cannot read in a damaged PDF, with its traceback; our one line says
+    # what matters (the file is damaged, or its seal is), so keep its log quiet here.
+    logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
+    logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
     try:
         data = Path(file).read_bytes()
     except OSError as exc:
@@ -501,6 +508,11 @@ def verify(file, trusted):
     for cert in trusted:
         if not Path(cert).is_file():
             click.echo(f"{cert}: error: cannot read it (no such file)", err=True)
+            raise Failure()
+        try:
+            _load_trusted(Path(cert))
+        except SealError:
+            click.echo(f"{cert}: error: cannot read it as a certificate (PEM or DER)", err=True)
             raise Failure()
     session = _store_session()
     try:
