@@ -178,7 +178,7 @@ def test_create_a_user(app, session, people, client_for):
 
 @pytest.mark.parametrize("form, status, words", [
     ({"email": "short@x.example", "name": "Shorty", "role": "drafter", "password": "123456789"},
-     422, "at least 10 characters"),
+     422, "at least 12 characters"),
     ({"email": "not an address", "name": "Nemo", "role": "drafter",
       "password": "a long password"}, 422, "e-mail address"),
     ({"email": "p@x.example", "name": "Pat", "role": "partner", "password": "a long password"},
