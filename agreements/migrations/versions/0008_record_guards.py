@@ -2,15 +2,13 @@
 (once set) publication time; a duty's party and reasons; stored PDFs and withdrawals.
 
 Revision ID: 0008
-Revises: 0007
+Revises: 0006
 """
 
 from alembic import op
 
 revision = '0008'
-# TEMPORARY while 0007 is being written: follow it once it exists, else 0006.
-down_revision = ('0007' if any(__import__('pathlib').Path(__file__).parent.glob('0007_*.py'))
-                 else '0006')
+down_revision = '0006'  # 0007 did not exist when this was written; chain it after 0007 once it does
 branch_labels = None
 depends_on = None
 
