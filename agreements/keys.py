@@ -8,7 +8,7 @@ import os
 import secrets
 from pathlib import Path
 
-from agreements.db import instance_path
+from agreements.db import instance_path, make_private_folder
 
 
 def server_key(folder: Path | None = None) -> str:
@@ -19,7 +19,7 @@ def server_key(folder: Path | None = None) -> str:
     folder = folder or instance_path()
     path = folder / "secret_key"
     if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
+        make_private_folder(folder)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:  # another process made it first

@@ -26,6 +26,7 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
+from agreements.db import make_private_folder
 from agreements.pdf import (INFO_AGREEMENT_ID, INFO_CONTENT_HASH, INFO_REVISION,
                             KEYWORD_CONTENT_HASH)
 
@@ -82,7 +83,8 @@ def ensure_identity(directory: Path, *, key_path: Path | None = None,
         return identity
 
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    make_private_folder(directory.parent)
+    make_private_folder(directory)
     identity = SealIdentity(directory / KEY_FILE, directory / CERT_FILE)
     # A lock, so two processes starting at once cannot write a key and a certificate that
     # belong to different pairs.

@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from agreements.db import make_private_folder
 from agreements.clock import utcnow
 from agreements.drafting import analyse, create_agreement, publish
 from agreements.incidents import record_incident
@@ -95,7 +96,7 @@ def seed(session: Session, instance: Path, now: datetime | None = None) -> dict[
     lines = [f"{role}: {email}  password: {password}" for role, (email, password)
              in credentials.items()]
     path = instance / CREDENTIALS_FILE
-    instance.mkdir(parents=True, exist_ok=True)
+    make_private_folder(instance)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write("Compact demo users (created " + now.strftime("%Y-%m-%d %H:%M UTC") + ")\n"

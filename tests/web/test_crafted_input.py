@@ -155,9 +155,6 @@ def test_the_pages_answer_huge_route_ids_with_404(app, session, people, executed
         assert response.status_code in allowed, (path, response.status_code)
 
 
-@pytest.mark.xfail(reason="web/dissemination/contacts.py (_point) and feeds.py (revoke) look "
-                          "the id up unchecked: 500 on PostgreSQL; outside this change",
-                   strict=False)
 @pytest.mark.parametrize("number", HUGE)
 def test_the_contact_and_feed_pages_answer_huge_route_ids_with_404(app, session, people,
                                                                    executed, number):
@@ -198,3 +195,21 @@ def test_compact_evaluate_refuses_an_extreme_at(tmp_path, at):
     # calendar once in UTC is refused.
     assert result.exit_code in (0, 1, 2), result.output[-1000:]
     assert "Traceback" not in result.output
+
+
+def test_the_instance_folder_is_private_whoever_makes_it_first(tmp_path, monkeypatch):
+    """The secret key (made first by the app) and the seal identity must not open the instance
+    folder to everyone before the database does."""
+    import os
+    from agreements.keys import server_key
+    from agreements.seal import ensure_identity
+    monkeypatch.delenv("COMPACT_SECRET_KEY", raising=False)
+    old = os.umask(0o022)
+    try:
+        server_key(tmp_path / "a")
+        ensure_identity(tmp_path / "b" / "seal")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a").stat().st_mode & 0o777 == 0o700
+    assert (tmp_path / "b").stat().st_mode & 0o777 == 0o700
+    assert (tmp_path / "b" / "seal").stat().st_mode & 0o777 == 0o700

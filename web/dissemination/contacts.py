@@ -10,6 +10,7 @@ from agreements.dissemination.models import CONTACT_KINDS, ContactPoint
 from agreements.dissemination.outbox import settings_of
 from agreements.errors import Conflict, Invalid
 from agreements.models import Organisation
+from engine import limits
 from web.db import db
 from web.dissemination.common import managed_organisation
 
@@ -21,7 +22,7 @@ def _organisation(org_id: str) -> Organisation:
 
 
 def _point(org: Organisation, point_id: int, *, removed: bool = False) -> ContactPoint:
-    point = db().get(ContactPoint, point_id)
+    point = db().get(ContactPoint, point_id) if limits.route_id(point_id) else None
     if point is None or point.organisation_id != org.id or (
             point.removed_at is not None and not removed):
         abort(404)

@@ -11,6 +11,7 @@ from agreements.dissemination.models import FeedToken
 from agreements.dissemination.render import base_url
 from agreements.errors import Conflict, Invalid
 from agreements.models import Organisation
+from engine import limits
 from web.db import db
 from web.dissemination.common import managed_organisation
 
@@ -77,7 +78,7 @@ def create(org_id: str):
 @login_required
 def revoke(org_id: str, token_id: int):
     org = _organisation(org_id)
-    found = db().get(FeedToken, token_id)
+    found = db().get(FeedToken, token_id) if limits.route_id(token_id) else None
     if found is None or found.organisation_id != org.id:
         abort(404)
     try:
