@@ -31,6 +31,7 @@ from agreements.models import (DUTY_STATES, Agreement, Duty, Incident, Revision,
 from agreements.users import user_for_token
 from dsl.timestamps import parse_time
 from engine import limits
+from engine.schema import BUILTIN_FIELDS
 from engine.evaluator import Evaluation
 from web.api_json import (_time, _visible_revisions, agreement_json, duty_json,
                            incident_json, revision_json)
@@ -564,8 +565,10 @@ def _concerns(warning, mine: set, compiled: list) -> bool:
     """Whether a warning is about the partner's agreements (`mine`, compiled as `compiled`)."""
     if warning.agreement is not None:
         return warning.agreement in mine
-    if warning.field is not None:  # a value no agreement lists: only a field of its own
-        return any(warning.field in ag.one_of for ag in compiled)
+    if warning.field is not None:  # a value no agreement lists: a field every incident has
+        # (type, severity, ...) names nobody's agreement; another field, only if its own reads it
+        return warning.field in BUILTIN_FIELDS or any(warning.field in ag.one_of
+                                                      for ag in compiled)
     language = _IN_LANGUAGE.match(warning.message)
     if language is not None:  # an <info> language only another's agreement reads
         return any(ag.language == language.group(1) for ag in compiled)

@@ -250,7 +250,7 @@ def story(base_url, tmp_path, shots: Screens, watch: BrowserWatch) -> None:
         expect(row).to_contain_text(NAMES[HARMON])
         shots.shoot(page, "agreement-library")
         page.get_by_role("button", name="Sign out").click()
-        flash(page, "You are signed out.")
+        flash(page, "You are signed out, here and on every other device")
         context.close()
 
         # ------------------------------------------------ 2. each county signs
