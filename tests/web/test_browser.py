@@ -360,7 +360,8 @@ def story(base_url, tmp_path, shots: Screens, watch: BrowserWatch) -> None:
         page.locator('input[name="pdf"]').set_input_files(pdf_path)
         page.get_by_role("button", name="Verify").click()
         verdict = page.locator("section.verdict")
-        expect(verdict.locator(".badge.ok")).to_have_text("Valid")
+        expect(verdict.get_by_role("heading", level=2).locator(".badge.ok")).to_have_text("Valid")
+        expect(verdict.get_by_text("in force", exact=True)).to_be_visible()  # the revision in force
         expect(verdict.get_by_role("heading", level=2)).to_have_text(
             "Valid The seal is valid and names revision 1")
         expect(verdict.locator(".lead")).to_contain_text(f"revision 1 of “{TITLE}”")
