@@ -301,7 +301,7 @@ class Duty(Base):
             "id": self.id, "incident": self.incident.key, "agreement": self.agreement_slug,
             "clause": self.clause, "title": self.title, "modality": self.modality,
             "party": self.party_id, "role": self.role, "action": self.action,
-            "due": _utc_text(self.due), "state": self.state, "costs": self.costs,
+            "due": utc_text(self.due), "state": self.state, "costs": self.costs,
             "because": self.because, "note": self.note, "revision_hash": self.content_hash,
             "exercise": self.exercise,
         }
@@ -363,7 +363,8 @@ def _refuse_audit_change(mapper, connection, target):
     raise AppendOnlyError("the audit log is append-only")
 
 
-def _utc_text(value: datetime | None) -> str | None:
+def utc_text(value: datetime | None) -> str | None:
+    """A time as the record writes it out: RFC 3339 in UTC, to the second (None stays None)."""
     if value is None:
         return None
     return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

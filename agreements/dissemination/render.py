@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from markupsafe import escape
 
-from agreements.models import Duty, Incident
+from agreements.models import Duty, Incident, utc_text
 
 # Event names, as the webhook's `type` and the e-mail's X-Compact-Event say them.
 EVENTS = {
@@ -49,8 +49,7 @@ class Rendered:
     payload: dict
 
 
-def _utc(value: datetime | None) -> str | None:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+_utc = utc_text
 
 
 def due_words(due: datetime | None, now: datetime, time_zone: str | None) -> tuple[str, str]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timezone
+from datetime import datetime
 
+from agreements.models import utc_text
 from agreements.reports.situation import Report
 
 HEADER = ("incident", "duty_id", "party_id", "party", "agreement", "clause", "title",
@@ -16,7 +17,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def iso(moment: datetime | None) -> str:
-    return "" if moment is None else moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_text(moment) or ""
 
 
 def cell(value) -> str:
