@@ -48,6 +48,8 @@ class Organisation(Base):
     id: Mapped[str] = mapped_column(String(100), primary_key=True)
     name: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # An IANA name (zoneinfo); its users see times in it unless they chose their own.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
 
 
 class User(Base):
@@ -63,6 +65,8 @@ class User(Base):
     # Raised by signing out and by a password change or reset: a session cookie carrying
     # another number is refused (web.app.load_user), so a copied cookie stops working.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # An IANA name (zoneinfo); None: the organisation's, and failing that UTC.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
 
     organisation: Mapped[Organisation | None] = relationship()
 
@@ -403,6 +407,9 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A read-only token may read (GET) and evaluate, never change the record.
+    read_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
     user: Mapped[User] = relationship()
 
