@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from agreements.access import require_role
 from agreements.audit import operation, record
 from agreements.clock import moment
-from agreements.errors import Conflict, Invalid, NotAllowed, NotFound
-from agreements.models import ROLES, ApiToken, Organisation, User
+from agreements.errors import Conflict, Invalid, NotFound
+from agreements.models import ROLES, Organisation, User
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _PARTY_ID = re.compile(r"^[a-z][a-z0-9_-]*$")
@@ -175,54 +175,5 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     return user
 
 
-def _token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-@operation
-def create_token(session: Session, actor: User, name: str, *, for_user: int | None = None,
-                 now: datetime | None = None) -> tuple[ApiToken, str]:
-    """A new API token for the actor (or, by an admin, for another user): (record, the token).
-    The token itself is returned once and never stored."""
-    if actor is None or not actor.active:
-        raise NotAllowed("you must be signed in to create an API token")
-    at = moment(now)
-    owner = actor
-    if for_user is not None and for_user != actor.id:
-        require_role(actor, "admin", doing="create API tokens for other users")
-        owner = session.get(User, for_user)
-        if owner is None:
-            raise NotFound(f"there is no user {for_user}")
-    name = (name or "").strip()
-    if not name:
-        raise Invalid("give the token a name that says what uses it, such as 'dispatch sync'")
-    token = "cpt_" + secrets.token_urlsafe(32)
-    record_ = ApiToken(user_id=owner.id, name=name[:100], token_hash=_token_digest(token),
-                       created_at=at)
-    session.add(record_)
-    session.flush()
-    record(session, actor, "token.create", record_, at=at, owner=owner.email, name=name)
-    return record_, token
-
-
-@operation
-def revoke_token(session: Session, actor: User, token_id: int, *,
-                 now: datetime | None = None) -> ApiToken:
-    at = moment(now)
-    token = session.get(ApiToken, token_id)
-    if token is None or actor is None or (token.user_id != actor.id and actor.role != "admin"):
-        raise NotFound(f"there is no token {token_id}")
-    if token.revoked_at is None:
-        token.revoked_at = at
-        record(session, actor, "token.revoke", token, at=at, owner=token.user.email)
-    return token
-
-
-def user_for_token(session: Session, token: str, now: datetime | None = None) -> User | None:
-    """The active user a bearer token belongs to, or None."""
-    if not token or not token.startswith("cpt_"):
-        return None
-    found = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(token)))
-    if found is None or found.revoked_at is not None or not found.user.active:
-        return None
-    return found.user
+# API tokens live in agreements/tokens.py; these names stay importable from here.
+from agreements.tokens import create_token, revoke_token, user_for_token  # noqa: E402,F401

@@ -28,7 +28,7 @@ from agreements.incidents import (evaluate_in_store, get_incident, holds_several
                                   update_incident)
 from agreements.models import (DUTY_STATES, Agreement, Duty, Incident, Revision, User,
                                UTCDateTime)
-from agreements.users import user_for_token
+from agreements.tokens import check_token
 from dsl.timestamps import parse_time
 from engine import limits
 from engine.schema import BUILTIN_FIELDS
@@ -62,24 +62,39 @@ class UnsupportedType(OperationError):
 
 # ---------------------------------------------------------------- authentication
 
+# A read-only token may use these besides reading: evaluation stores nothing.
+READ_ONLY_ALLOWED = frozenset({"api.evaluate"})
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+READ_ONLY_REFUSAL = ("This token is read-only: it may read and evaluate, not change the "
+                     "record. Use a token without the read-only scope for this.")
+
+
 @bp.before_request
 def authenticate():
-    """Only `Authorization: Bearer <token>`: a session cookie never authenticates the API."""
+    """Only `Authorization: Bearer <token>`: a session cookie never authenticates the API.
+    401 without a valid token (unknown, revoked, expired); 403 for a read-only token on a
+    request that would change the record."""
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     scheme, _, token = (request.headers.get("Authorization") or "").strip().partition(" ")
     token = token.strip()
-    user = user_for_token(db(), token) if scheme.lower() == "bearer" and token else None
-    if user is None:
-        message = ("This API needs an API token: send 'Authorization: Bearer <token>'. "
-                   "Create a token on your account page.") if scheme.lower() != "bearer" or \
-            not token else ("The API token is not valid: it is unknown, revoked, or its user "
-                            "is deactivated.")
-        response, status = error_response(401, message)
-        response.headers["WWW-Authenticate"] = "Bearer"
-        return response, status
-    g.api_user = user
+    if scheme.lower() != "bearer" or not token:
+        return _unauthorized("This API needs an API token: send 'Authorization: Bearer "
+                             "<token>'. Create a token on your account page.")
+    checked = check_token(db(), token, clock.utcnow())
+    if checked.token is None:
+        return _unauthorized(checked.refused)
+    if (checked.token.read_only and request.method not in READ_METHODS
+            and request.endpoint not in READ_ONLY_ALLOWED):
+        return error_response(403, READ_ONLY_REFUSAL)
+    g.api_user = checked.user
     return None
+
+
+def _unauthorized(message: str):
+    response, status = error_response(401, message)
+    response.headers["WWW-Authenticate"] = "Bearer"
+    return response, status
 
 
 @bp.before_request

@@ -522,6 +522,28 @@ PATHS: dict = {
 SCHEMAS.update(dissemination.SCHEMAS)
 PATHS.update(dissemination.PATHS)
 
+READ_ONLY_403 = "A read-only token may not change the record"
+
+
+def _read_only_refusals(paths: dict) -> None:
+    """Every operation that changes the record (all but reads and evaluation) is refused 403
+    to a read-only token: say so beside its other reasons for a 403."""
+    for operations in paths.values():
+        for method, operation in operations.items():
+            if method in ("get", "head") or operation.get("operationId") in ("evaluate",):
+                continue
+            if operation.get("security") == []:
+                continue
+            responses = operation["responses"]
+            if "403" in responses:
+                told = responses["403"]["description"].rstrip(".")
+                responses["403"] = _error(f"{told}; or the token is read-only.")
+            else:
+                responses["403"] = _error(f"{READ_ONLY_403}.")
+
+
+_read_only_refusals(PATHS)
+
 DOCUMENT: dict = {
     "openapi": "3.1.0",
     "info": {
@@ -533,7 +555,11 @@ DOCUMENT: dict = {
                        "`Authorization: Bearer <token>`. A token acts as its user, with the "
                        "same access as in the pages: a partner sees only the published "
                        "agreements its organisation is party to, its own duties, and the "
-                       "incidents that gave them; anything else answers 404. Errors are JSON "
+                       "incidents that gave them; anything else answers 404. A token may "
+                       "have an expiry (after it, every request answers 401 \"This token "
+                       "expired on ...\") and a read-only scope: such a token reads (GET) and "
+                       "evaluates (POST /api/evaluate), and any other request answers 403 "
+                       "\"This token is read-only\". Errors are JSON "
                        "`{\"error\": {\"status\", \"title\", \"message\", \"details\"?}}`.",
     },
     "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
@@ -546,7 +572,8 @@ DOCUMENT: dict = {
             "type": "http", "scheme": "bearer",
             "description": "An API token created on the account page (cpt_...)."}},
         "responses": {"Unauthorized": {
-            "description": "No token, or an unknown or revoked one.",
+            "description": "No token, or an unknown, revoked or expired one (or its user is "
+                           "deactivated).",
             "headers": {"WWW-Authenticate": {"schema": {"type": "string", "const": "Bearer"}}},
             "content": {"application/json": {"schema": _ref("Error")}}}},
         "schemas": SCHEMAS,

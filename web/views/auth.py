@@ -13,7 +13,9 @@ from agreements import clock
 from agreements.dissemination.contacts import email_off
 from agreements.errors import Invalid, NotFound
 from agreements.models import ApiToken
-from agreements.users import MIN_PASSWORD, create_token, revoke_token
+from agreements.tokens import (LAST_USE_EVERY, MAX_DAYS, create_token, expiry_from_text,
+                               revoke_token)
+from agreements.users import MIN_PASSWORD
 from engine import limits
 from web.db import db
 
@@ -151,23 +153,34 @@ def reset(token: str):
                             min_password=MIN_PASSWORD), 422 if error else 200)
 
 
+def _account_page(status: int = 200, **extra):
+    tokens = db().scalars(select(ApiToken).where(ApiToken.user_id == current_user.id)
+                          .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())).all()
+    context = dict(new_token=None, token_error=None, form={}, now=clock.utcnow(),
+                   last_use_every=int(LAST_USE_EVERY.total_seconds() // 60), max_days=MAX_DAYS)
+    context.update(extra)
+    return render_template("auth/account.html", tokens=tokens,
+                           email_off=email_off(db(), current_user), **context), status
+
+
 @bp.route("/account")
 @login_required
 def account():
-    tokens = db().scalars(select(ApiToken).where(ApiToken.user_id == current_user.id)
-                          .order_by(ApiToken.created_at.desc())).all()
-    return render_template("auth/account.html", tokens=tokens, new_token=None,
-                           email_off=email_off(db(), current_user))
+    return _account_page()
 
 
 @bp.route("/account/tokens", methods=["POST"])
 @login_required
 def new_token():
-    record, token = create_token(db(), current_user, request.form.get("name", ""))
-    tokens = db().scalars(select(ApiToken).where(ApiToken.user_id == current_user.id)
-                          .order_by(ApiToken.created_at.desc())).all()
-    return render_template("auth/account.html", tokens=tokens, new_token=token,
-                           new_token_name=record.name, email_off=email_off(db(), current_user))
+    form = {"name": request.form.get("name", ""), "expires": request.form.get("expires", ""),
+            "read_only": request.form.get("read_only") == "1"}
+    try:
+        expires_at = expiry_from_text(form["expires"], clock.utcnow())
+        record, token = create_token(db(), current_user, form["name"], expires_at=expires_at,
+                                     read_only=form["read_only"])
+    except Invalid as exc:
+        return _account_page(422, token_error=exc.message, form=form)
+    return _account_page(new_token=token, new_token_name=record.name)
 
 
 @bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
