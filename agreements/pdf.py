@@ -115,6 +115,9 @@ def document_context(agreement: CompiledAgreement, revision_number: int | None,
         "parties": [_party_view(p) for p in agreement.parties],
         "recitals": [_after_whereas(r.text.value) for r in agreement.symbols.recitals],
         "role_definitions": words.role_definitions(),
+        "roles": [{"id": role_id, "term": term, "definition": definition}
+                  for role_id, (term, definition) in zip(agreement.symbols.roles,
+                                                         words.role_definitions())],
         "trigger_definitions": words.trigger_definitions(),
         "clauses": [words.clause_view(c) for c in agreement.clauses],
         "annex": [{"party": p, "duties": words.duties_of(p.id)} for p in agreement.parties],
@@ -317,6 +320,7 @@ class Wording:
             if clause.unless is not None:
                 when += f", unless {clause.unless.text}"
             duties.append({
+                "clause": clause.id,
                 "number": clause.index + 1,
                 "title": clause.title,
                 "modality": clause.modality,

@@ -56,13 +56,14 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
 
     from web import errors, filters
-    from web.views import admin, agreements, auth, incidents, main, partner, verify, whynot
+    from web.views import admin, agreements, auth, documents, incidents, main, partner, verify
+    from web.views import whynot
     from web import api, reports
     from web.dissemination import api as dissemination_api, channel, contacts, feeds
     from web.dissemination import views as dissemination
 
-    for blueprint in (auth.bp, main.bp, agreements.bp, partner.bp, incidents.bp, verify.bp, whynot.bp,
-                      admin.bp, api.bp, contacts.bp, dissemination.bp, channel.bp,
+    for blueprint in (auth.bp, main.bp, agreements.bp, documents.bp, partner.bp, incidents.bp,
+                      verify.bp, whynot.bp, admin.bp, api.bp, contacts.bp, dissemination.bp, channel.bp,
                       feeds.bp, dissemination_api.bp, reports.bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)  # the API authenticates with bearer tokens, never with cookies

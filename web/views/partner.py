@@ -19,6 +19,7 @@ from agreements.errors import Conflict, Invalid, NotFound
 from agreements.duties import effective_state
 from agreements.incidents import LIVE_STATES
 from agreements.models import Agreement, Duty, Incident, Revision, Withdrawal
+from agreements.plain_diff import changes_since_in_force
 from agreements.signing import sign as sign_revision
 from agreements.signing import signature_slots, withdraw as give_notice, withdrawal_effective_at
 from web.db import db
@@ -152,7 +153,8 @@ def sign(slug: str, number: int):
             return redirect(url_for("partner.my_agreements"))
     return render_template("partner/sign.html", agreement=agreement, revision=revision,
                            slots=signature_slots(revision), form=form, error=error,
-                           org_name=_org_name(user)), status
+                           org_name=_org_name(user), org=user.organisation_id,
+                           comparison=changes_since_in_force(user, revision)), status
 
 
 def _notice_text(period) -> str:
