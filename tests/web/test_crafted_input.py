@@ -143,6 +143,7 @@ def test_the_pages_answer_huge_route_ids_with_404(app, session, people, executed
             ("post", f"/duties/{number}/acknowledge"),
             ("get", f"/agreements/{slug}/revisions/{number}"),
             ("get", f"/agreements/{slug}/revisions/{number}/pdf"),
+            ("get", f"/agreements/{slug}/revisions/{number}/document"),
             ("get", f"/agreements/{slug}/revisions/{number}/what-if"),
             ("post", f"/agreements/{slug}/revisions/{number}/publish"),
             ("get", f"/agreements/{slug}/revisions/{number}/sign"),
