@@ -8,10 +8,13 @@ RUNTIME_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-d
 	fonts-liberation
 # pdftotext for the PDF tests, Chromium for the browser tests, wrk for the web benchmark.
 TEST_PACKAGES := poppler-utils chromium wrk
+# npm to install axe-core for the accessibility test (tests/web/axe/); only when no npm is on
+# the PATH, since a Node.js from elsewhere bundles its own npm that Debian's would clash with.
+NODE_PACKAGES := nodejs npm
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install demo test bench clean
+.PHONY: install node-packages demo test bench clean
 
 # Install missing Debian packages (as root), else say which to install.
 define debian_packages
@@ -33,12 +36,17 @@ $(VENV)/.installed-app: pyproject.toml
 	$(PY) -m pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.installed-app
+$(VENV)/.installed-dev: $(VENV)/.installed-app tests/web/axe/package-lock.json
 	$(call debian_packages,$(TEST_PACKAGES))
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	@command -v npm >/dev/null 2>&1 || $(MAKE) --no-print-directory node-packages
+	npm ci --prefix tests/web/axe --no-audit --no-fund --silent
 	touch $@
 
 install: $(VENV)/.installed-dev
+
+node-packages:
+	$(call debian_packages,$(NODE_PACKAGES))
 
 # Start the web application on the embedded SQLite database with demo data.
 demo: $(VENV)/.installed-app
