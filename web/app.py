@@ -68,6 +68,8 @@ def create_app(config: dict | None = None) -> Flask:
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)  # the API authenticates with bearer tokens, never with cookies
     csrf.exempt(dissemination_api.bp)
+    from web.views import editor  # the editor's JSON helpers and the language reference
+    app.register_blueprint(editor.bp)
     errors.register(app)
     filters.register(app)
 

@@ -120,6 +120,11 @@ CASES = [
      {"drafter", "admin"}),
     ("POST", "/agreements/check", {"json": {"source": "agreement x"}}, STAFF),
     ("POST", "/agreements/examples", {"json": {"source": library_text(TASK_FORCE)}}, STAFF),
+    ("POST", "/agreements/format", {"json": {"source": library_text(TASK_FORCE)}}, STAFF),
+    ("POST", "/agreements/names", {"json": {"source": library_text(TASK_FORCE)}}, STAFF),
+    ("GET", "/agreements/new?model=intrastate-mutual-aid&id=fresh-aid", None,
+     {"drafter", "admin"}),
+    ("GET", "/help/language", None, EVERYONE),  # the language reference: anyone signed in
     ("GET", f"/agreements/{TASK_FORCE_ID}", None, PARTY),
     ("GET", f"/agreements/{DRAFT_ID}", None, STAFF),
     ("GET", f"/agreements/{TASK_FORCE_ID}/diff?a=1&b=1", None, PARTY),

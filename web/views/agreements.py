@@ -27,6 +27,8 @@ from agreements.documents import revision_pdf
 from agreements.drafting import (NeedsConfirmation, create_agreement, get_agreement, publish,
                                  save_revision)
 from agreements.errors import Conflict, Invalid, NotAllowed, NotFound, OperationError
+from agreements.library_models import SKELETON, BadModel, model_text, models
+from agreements.library_search import agreement_matches, clause_matches, clauses_of
 from agreements.models import Withdrawal
 from agreements.signing import signature_slots
 from agreements.whatif import what_if as run_what_if
@@ -37,6 +39,7 @@ from web.db import db
 from web.filters import sentence
 from web.source_view import DIFF_CONTEXT, diff_rows, highlight_lines
 from web.errors import TITLES
+from web.keyword_help import HELP as KEYWORD_HELP
 
 bp = Blueprint("agreements", __name__)
 
@@ -45,21 +48,6 @@ CHECKERS = ("drafter", "coordinator", "admin")
 WHAT_IF = ("drafter", "coordinator", "admin")
 CHECK_LIMIT = 512 * 1024  # bytes of JSON the live checker accepts
 STATES = ("draft", "out_for_signature", "executed")
-
-NEW_AGREEMENT = """\
-# A new agreement: replace the id, the title and the rest, then save.
-agreement new-agreement
-  title "Title of the agreement"
-  kind mou
-  non-binding
-  effective 2026-01-01
-
-recital "Why the parties make this agreement."
-
-party first "Full legal name of the first party"
-party second "Full legal name of the second party"
-"""
-
 
 # ---------------------------------------------------------------- helpers
 
@@ -217,9 +205,9 @@ def library():
         if party and party not in row["parties"]:
             continue
         if needle:
-            haystack = " ".join([row["revision"].title, a.slug, *row["parties"].keys(),
-                                 *row["parties"].values()]).casefold()
-            if needle not in haystack:
+            row["clauses"] = clause_matches(needle, clauses_of(row["revision"]))
+            if not row["clauses"] and not agreement_matches(
+                    needle, row["revision"].title, a.slug, row["parties"]):
                 continue
         shown.append(row)
     shown.sort(key=lambda r: r["revision"].title.casefold())
@@ -233,10 +221,13 @@ def library():
 # ---------------------------------------------------------------- editor
 
 def _editor(source: str, *, agreement=None, base_revision=None, status: int = 200,
-            error: str | None = None, details=None, conflict=None):
+            error: str | None = None, details=None, conflict=None, model: str = "",
+            new_id: str = ""):
     diagnostics = _diagnostics(source)
     return render_template(
         "agreements/editor.html", source=source, agreement=agreement,
+        models=models() if agreement is None else (), model=model, new_id=new_id,
+        keyword_help=KEYWORD_HELP,
         base_revision=base_revision, error=error, details=list(details or []),
         conflict=conflict, diagnostics=diagnostics, errors=_count(diagnostics, "error"),
         warnings=_count(diagnostics, "warning"),
@@ -262,7 +253,7 @@ def _saved_message(revision) -> tuple[str, str]:
 def new():
     _require_editor("create an agreement")
     if request.method == "GET":
-        return _editor(NEW_AGREEMENT)
+        return _new_from_model(request.args.get("model") or "", request.args.get("id") or "")
     source = _normalise(request.form.get("source"))
     try:
         revision = create_agreement(db(), _user(), source)
@@ -271,6 +262,23 @@ def new():
     message, category = _saved_message(revision)
     flash(message, category)
     return redirect(url_for(".detail", slug=revision.agreement.slug))
+
+
+def _new_from_model(model: str, new_id: str):
+    """The editor for a new agreement: the skeleton, or a model of the library under a new id."""
+    if not model:
+        return _editor(SKELETON)
+    try:
+        source = model_text(model, new_id)
+    except BadModel as exc:
+        return _editor(SKELETON, status=400, error=str(exc), model=model, new_id=new_id)
+    new_id = new_id.strip()
+    try:
+        get_agreement(db(), new_id)
+    except NotFound:
+        return _editor(source, model=model, new_id=new_id)
+    return _editor(SKELETON, status=409, model=model, new_id=new_id,
+                   error=f"An agreement '{new_id}' already exists: give the new one another id.")
 
 
 @bp.route("/agreements/<slug>/edit", methods=["GET", "POST"])
