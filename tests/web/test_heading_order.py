@@ -39,3 +39,16 @@ def test_the_details_fetched_into_the_board_stay_under_its_cards(session, people
     response = client_for(people.coordinator).get(f"/duties/{duty.id}?fragment=1")
     assert response.status_code == 200
     assert headings(response.data, "//div[@class='duty-detail']") == [(4, "Why"), (4, "History")]
+
+
+def test_the_board_may_ask_for_the_level_its_place_needs(session, people, executed, client_for):
+    """A board that shows the details under an h2 (a table under a party's heading) asks for
+    h3; a level that is no heading level falls back to 4."""
+    record_incident(session, people.coordinator, ALERT, as_past=True)
+    duty = session.scalars(select(Duty).order_by(Duty.id)).first()
+    client = client_for(people.coordinator)
+    for asked, level in (("3", 3), ("2", 2), ("9", 4), ("x", 4), ("", 4)):
+        response = client.get(f"/duties/{duty.id}?fragment=1&level={asked}")
+        assert response.status_code == 200
+        assert headings(response.data, "//div[@class='duty-detail']") == [
+            (level, "Why"), (level, "History")], asked

@@ -406,7 +406,11 @@ def duty(duty_id: int):
     context = dict(duty=found, now=now, names=_party_names(session, [found]),
                    state=effective_state(found, now))
     if request.args.get("fragment") == "1":
-        return render_template("incidents/_duty_detail.html", **context)
+        # `level`: its headings' level where it is put (default 4, under a duty card's h3).
+        level = request.args.get("level", "4")
+        return render_template("incidents/_duty_detail.html",
+                               detail_level=int(level) if level in ("2", "3", "4", "5") else 4,
+                               **context)
     here = request.full_path.rstrip("?")
     return render_template("incidents/duty.html", here=here,
                            actions=allowed_actions(user, found, now), **context)
