@@ -8,12 +8,14 @@ from datetime import timedelta
 
 import lxml.html
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 
-from agreements import clock
-from agreements.models import ApiToken, Incident
-from agreements.tokens import create_token, expiry_from_text
+from agreements import clock, compiled
 from agreements.errors import Invalid
+from agreements.models import ApiToken, Base, Incident
+from agreements.tokens import create_token, expiry_from_text
+from tests.agreements.conftest import make_people, postgres_url  # noqa: F401 - a fixture
+from web.app import create_app, db
 
 from .conftest import ALERT, T0, TASK_FORCE_ID
 from .test_api import assert_error
@@ -170,6 +172,44 @@ def test_the_last_use_is_written_at_most_once_a_minute(app, session, people, exe
     for _ in range(3):
         assert client.post("/api/evaluate", json=EVALUATE, headers=bearer(token)).status_code == 200
     assert len(updates) == 2 and last_used() == T0 + timedelta(seconds=61)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path, monkeypatch):
+    """(app, session, a coordinator) on a fresh SQLite file or on the session's PostgreSQL
+    database emptied, for the UPDATE that records the last use on both databases."""
+    monkeypatch.setenv("COMPACT_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    compiled.clear()
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'tokens.sqlite'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+        if url is None:
+            pytest.skip("PostgreSQL is not reachable here")
+    app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "DATABASE_URL": url,
+                      "SECRET_KEY": "test"})
+    if request.param == "postgresql":
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        with app.extensions["compact.engine"].begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    with app.app_context():
+        session = db()
+        people = make_people(session, ["lakeside"])
+        yield app, session, people.coordinator
+    app.extensions["compact.engine"].dispose()
+
+
+def test_the_last_use_is_recorded_once_a_minute_on_both_databases(store):
+    app, session, coordinator = store
+    record, token = create_token(session, coordinator, "poller")
+    client = app.test_client()
+    for seconds, expected in ((0, T0), (30, T0), (60, T0 + timedelta(seconds=60)),
+                              (90, T0 + timedelta(seconds=60))):
+        clock_now["now"] = T0 + timedelta(seconds=seconds)
+        assert client.get("/api/incidents", headers=bearer(token)).status_code == 200
+        session.expire_all()
+        assert session.get(ApiToken, record.id).last_used_at == expected, seconds
 
 
 def test_a_use_recorded_by_another_worker_is_not_written_again(app, session, people, executed,
