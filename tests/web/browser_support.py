@@ -84,6 +84,8 @@ class BrowserWatch:
         failure = request.failure or ""
         if "ERR_ABORTED" in failure and request.resource_type == "document":
             return  # a navigation replaced by a download (the PDF) is reported as aborted
+        if "ERR_ABORTED" in failure and request.url.startswith(f"{self.base_url}/static/favicon"):
+            return  # the tab's icon, still loading when the next page was asked for
         self.problems.append(f"request failed: {request.method} {request.url}: {failure}")
 
     def _response(self, response) -> None:

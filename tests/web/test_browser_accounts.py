@@ -55,13 +55,11 @@ def server(tmp_path, monkeypatch):
 
 def unexpected(watch: BrowserWatch, *statuses: int) -> list[str]:
     """The browser's problems but the refusals the story expects (those statuses, as the watch
-    and the console report them) and a favicon request cut short by the next navigation."""
+    and the console report them)."""
     expected = tuple(f"HTTP {s}: " for s in statuses)
     console = tuple(f"the server responded with a status of {s} " for s in statuses)
     return [p for p in watch.problems
-            if not p.startswith(expected) and not any(c in p for c in console)
-            and not (p.startswith("request failed: GET ") and "/static/favicon" in p
-                     and p.endswith("net::ERR_ABORTED"))]
+            if not p.startswith(expected) and not any(c in p for c in console)]
 
 
 def sign_in(page, address: str, password: str) -> None:
