@@ -1,4 +1,4 @@
-"""Template filters and globals: times in UTC, durations left, role names, access helpers."""
+"""Template filters and globals: times in the viewer's zone, countdowns, roles, access helpers."""
 
 from __future__ import annotations
 
@@ -8,15 +8,22 @@ from flask_login import current_user
 
 from agreements.clock import utcnow
 from agreements.duties import effective_state
+from agreements.time_zones import organisation_zone_name
+from web import local_time
 
 STATE_LABELS = {"draft": "Draft", "out_for_signature": "Out for signature",
                 "executed": "Executed"}
 
 
-def utc(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M UTC") -> str:
-    if moment is None:
-        return "—"
-    return moment.astimezone(timezone.utc).strftime(fmt)
+def utc(moment: datetime | None, fmt: str | None = None):
+    """A time in the viewer's zone with UTC on hover, or plain UTC for a viewer in UTC
+    (web.local_time.shown). The name is older than the zones: every page's times use it."""
+    return local_time.shown(moment, fmt)
+
+
+def time_tag(moment: datetime | None, fmt: str | None = None):
+    """As `utc`, always as a <time datetime> element (for a viewer in UTC too, without a title)."""
+    return local_time.shown(moment, fmt, element=True)
 
 
 def iso(moment: datetime | None) -> str:
@@ -49,10 +56,17 @@ def sentence(message: str | None) -> str:
 
 
 def register(app) -> None:
-    app.jinja_env.filters.update(utc=utc, iso=iso, countdown=countdown, sentence=sentence,
+    app.jinja_env.filters.update(utc=utc, time_tag=time_tag, iso=iso, countdown=countdown,
+                                 sentence=sentence,
+                                 local_text=local_time.shown_text,
                                  state_label=lambda s: STATE_LABELS.get(s, s))
     app.jinja_env.globals.update(effective_state=effective_state, now=utcnow,
-                                 view_functions=app.view_functions)
+                                 view_functions=app.view_functions,
+                                 zone_label=local_time.zone_label,
+                                 times_note=local_time.times_note,
+                                 zone_choices=local_time.zone_choices,
+                                 organisation_zone_name=organisation_zone_name,
+                                 viewer_zone_name=local_time.viewer_zone_name)
 
     @app.context_processor
     def roles():

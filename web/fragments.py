@@ -3,7 +3,8 @@ re-rendered, on every refresh.
 
 A card shows only what never changes for a duty of a database (its text, due time, costs:
 duties are never edited) and what is in its key (the database, the duty's id, its state,
-countdown text, actions offered, party names), so a cached card is never stale. The per-request parts (the CSRF token, the page to return to) are markers,
+countdown text, actions offered, party names, the viewer's time zone), so a cached card is
+never stale. The per-request parts (the CSRF token, the page to return to) are markers,
 filled in when the page is put together; escaped user text cannot contain them.
 """
 

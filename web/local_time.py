@@ -90,16 +90,21 @@ def _utc_text(moment: datetime, fmt: str) -> str:
     return moment.strftime(fmt) + (" UTC" if "%H" in fmt else "")
 
 
-def shown(moment: datetime | None, fmt: str | None = None, name: str | None = None):
-    """A time for a page: plain UTC text for a viewer in UTC, else a <time> element with the
-    local time and abbreviation, the UTC time as its title. `fmt` (strftime) without the zone:
-    the abbreviation follows when it shows the hour."""
+def shown(moment: datetime | None, fmt: str | None = None, name: str | None = None, *,
+          element: bool = False):
+    """A time for a page: plain UTC text for a viewer in UTC (a <time> element without a title
+    if `element`), else a <time> element with the local time and abbreviation, the UTC time as
+    its title. `fmt` (strftime) without the zone: the abbreviation follows when it shows the
+    hour."""
     if moment is None:
         return "—"
     fmt = (fmt or DEFAULT_FORMAT).removesuffix(" UTC")
     at = moment.astimezone(timezone.utc)
     name = name or viewer_zone_name()
     if is_utc(name):
+        if element:
+            return Markup('<time datetime="{}">{}</time>').format(
+                at.strftime("%Y-%m-%dT%H:%M:%SZ"), _utc_text(at, fmt))
         return _utc_text(at, fmt)
     local = at.astimezone(zone(name))
     text = local.strftime(fmt) + (" " + abbreviation(local) if "%H" in fmt else "")

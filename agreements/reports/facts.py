@@ -28,25 +28,26 @@ SAME_AS = {"region": "regions"}
 _TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d")
 
 
-def facts_of(incident: Incident) -> list[tuple[str, str]]:
+def facts_of(incident: Incident, time_text=None) -> list[tuple[str, str]]:
     """The latest message's facts: the named ones first, then the other fields alphabetically.
-    Lists are joined with ", ", times shown in UTC, texts kept as written (line breaks too)."""
+    Lists are joined with ", ", times shown in UTC (or as `time_text(moment, seconds)` writes
+    them, for a page in the reader's zone), texts kept as written (line breaks too)."""
     data = dict(incident.latest_message.mapped or {}) if incident.messages else {}
-    return facts_of_data(data)
+    return facts_of_data(data, time_text)
 
 
-def facts_of_data(data: dict) -> list[tuple[str, str]]:
+def facts_of_data(data: dict, time_text=None) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     named = {field for field, _label in NAMED}
     for field, label in NAMED:
         if field == "regions" and not _given(data.get("regions")) and _given(data.get("region")):
             field, label = "region", "Region"
         if _given(data.get(field)):
-            out.append((label, shown(data[field])))
+            out.append((label, shown(data[field], time_text)))
     for field in sorted(data):
         if field in named or field in NOT_FACTS or field in SAME_AS or not _given(data[field]):
             continue
-        out.append((label_of(field), shown(data[field])))
+        out.append((label_of(field), shown(data[field], time_text)))
     return out
 
 
@@ -59,22 +60,25 @@ def _given(value) -> bool:
     return value is not None and value != "" and value != [] and value != {}
 
 
-def shown(value) -> str:
-    """One value as printed: yes/no, numbers as written, lists joined, times in UTC."""
+def shown(value, time_text=None) -> str:
+    """One value as printed: yes/no, numbers as written, lists joined, times in UTC (or as
+    `time_text(moment, seconds)` writes them)."""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, (int, float)):
         return f"{value:g}" if isinstance(value, float) else str(value)
     if isinstance(value, (list, tuple)):
-        return ", ".join(shown(item) for item in value)
+        return ", ".join(shown(item, time_text) for item in value)
     if isinstance(value, dict):
-        return ", ".join(f"{label_of(str(k))}: {shown(v)}" for k, v in value.items())
+        return ", ".join(f"{label_of(str(k))}: {shown(v, time_text)}" for k, v in value.items())
     text = str(value)
     if _TIME.match(text):
         try:
             moment = parse_time(text)
         except ValueError:
             return text
+        if time_text is not None:
+            return time_text(moment, bool(moment.second))
         fmt = "%Y-%m-%d %H:%M:%S UTC" if moment.second else "%Y-%m-%d %H:%M UTC"
         return moment.astimezone(timezone.utc).strftime(fmt)
     return text

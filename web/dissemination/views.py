@@ -12,7 +12,10 @@ from agreements.dissemination import acks
 from agreements.dissemination.mail import list_written, read_written
 from agreements.dissemination.models import Notification
 from agreements.errors import Conflict
+from agreements.models import Organisation
+from agreements.time_zones import known
 from web.db import db
+from web.local_time import use_zone_for_request
 
 bp = Blueprint("dissemination", __name__)
 OUTBOX_PAGE = 200
@@ -22,10 +25,19 @@ def outbox_folder():
     return instance_path() / "outbox"
 
 
+def _reader_zone(link) -> None:
+    """Whoever follows a link without signing in reads its times in the zone of the duty's
+    organisation (a signed-in user, in their own)."""
+    if link is not None and link.duty is not None and not current_user.is_authenticated:
+        organisation = db().get(Organisation, link.duty.party_id)
+        use_zone_for_request(known(organisation.time_zone if organisation else None) or "UTC")
+
+
 @bp.get("/ack/<token>")
 def ack_page(token: str):
     """The duty alone and one button: following the link (a mail scanner does) changes nothing."""
     link = acks.find_link(db(), token)
+    _reader_zone(link)
     problem = acks.why_not_usable(link, clock.utcnow())
     return render_template("dissemination/ack.html", link=link, duty=link.duty, token=token,
                            problem=problem, done=False), 409 if problem else 200
@@ -34,6 +46,7 @@ def ack_page(token: str):
 @bp.post("/ack/<token>")
 def ack(token: str):
     session = db()
+    _reader_zone(acks.find_link(session, token))
     try:
         link = acks.acknowledge_by_link(session, token)
     except Conflict as exc:

@@ -29,7 +29,7 @@ from agreements.models import Duty, DutyEvent, Organisation, Revision, User
 from markupsafe import Markup
 
 from engine import limits
-from web import fragments
+from web import fragments, local_time
 from web.db import db
 
 from web.filters import countdown, duty_urls, sentence
@@ -331,7 +331,7 @@ def board(key: str):
         "incidents/board.html", incident=incident, groups=ordered, superseded=superseded,
         history=history, names=names, states=states, tally=tally, now=now, here=here,
         actions=actions, cards=cards, message=incident.latest_message,
-        facts=facts_of(incident),
+        facts=facts_of(incident, local_time.fact_time),
         declined=declined_musts(session, user, current, closings, names),
         reach=reach, gaps=(gaps(session, list(groups), reach, groups)
                            if user.role in ("coordinator", "admin") else {}),
@@ -354,6 +354,7 @@ def _duty_cards(session, groups, states, actions, names, now, here,
     duties whose card is not cached are loaded whole, in one query, and rendered."""
     context = _card_context()
     database = current_app.extensions["compact.engine"].url.render_as_string()
+    viewer_zone = local_time.viewer_zone_name()  # a card's times are in its viewer's zone
     keys, clocks = {}, {}
     closings = closings or {}
     for _party, duties in groups:
@@ -367,7 +368,7 @@ def _duty_cards(session, groups, states, actions, names, now, here,
             closing = closings.get(d.id)
             keys[d.id] = (database, d.id, states[d.id], d.due is not None and d.due < now, d.past,
                           tuple(actions[d.id]), cost_names, context["patterns"],
-                          closing[0] if closing else None)
+                          closing[0] if closing else None, viewer_zone)
     found = fragments.cached(keys.values())
     missing = [i for i, key in keys.items() if key not in found]
     if missing:

@@ -23,6 +23,7 @@ from agreements.plain_diff import changes_since_in_force
 from agreements.signing import sign as sign_revision
 from agreements.signing import signature_slots, withdraw as give_notice, withdrawal_effective_at
 from web.db import db
+from web.local_time import shown_text
 from web.views.incidents import (_party_names, _refresh_breaches, _state_order,
                                  allowed_actions, closing_events)
 
@@ -129,7 +130,7 @@ def sign(slug: str, number: int):
     earlier = next((s for s in revision.signatures if s.party_id == user.organisation_id), None)
     if earlier is not None:
         raise Conflict(f"{earlier.signer_name} already signed revision {number} of '{slug}' for "
-                       f"{_org_name(user)} on {earlier.signed_at:%Y-%m-%d %H:%M} UTC")
+                       f"{_org_name(user)} on {shown_text(earlier.signed_at)}")
     form = {"signer_name": user.name, "signer_title": "", "consent": False}
     error, status = None, 200
     if request.method == "POST":
@@ -190,12 +191,12 @@ def withdraw(slug: str):
             error, status = exc, exc.status
         else:
             flash(f"Notice given: {_org_name(user)} leaves “{revision.title}” on "
-                  f"{withdrawal.effective_at:%Y-%m-%d %H:%M} UTC.", "success")
+                  f"{shown_text(withdrawal.effective_at)}.", "success")
             return redirect(url_for("partner.my_agreements"))
     elif request.method == "POST":
         raise Conflict(f"{_org_name(user)} already gave notice on "
-                       f"{existing.notice_at:%Y-%m-%d %H:%M} UTC, effective "
-                       f"{existing.effective_at:%Y-%m-%d %H:%M} UTC")
+                       f"{shown_text(existing.notice_at)}, effective "
+                       f"{shown_text(existing.effective_at)}")
     period = compiled(revision).withdrawal_notice
     return render_template("partner/withdraw.html", agreement=agreement, revision=revision,
                            existing=existing, notice=_notice_text(period),
