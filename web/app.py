@@ -72,6 +72,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(editor.bp)
     errors.register(app)
     filters.register(app)
+    from web.views import time_zones  # choosing the zone every page shows times in
+    app.register_blueprint(time_zones.bp)
 
     @app.teardown_appcontext
     def close_session(_exc):
