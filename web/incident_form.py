@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from agreements import compiled as cache
 from agreements.incidents import executed_in_force
 from dsl.types import BUILTIN_FIELDS, SCALES, STATUS_VALUES, UNKNOWN, is_list, item_type
+from web import local_time
 
 
 @dataclass
@@ -31,8 +32,8 @@ class FormField:
 
 BUILTIN_ORDER = ("id", "type", "reported_at", "onset", "expires", "status", "severity",
                  "urgency", "certainty", "region", "area")
-BUILTIN_LABELS = {"id": "Incident id", "type": "Type", "reported_at": "Reported at (UTC)",
-                  "onset": "Onset (UTC)", "expires": "Expires (UTC)",
+BUILTIN_LABELS = {"id": "Incident id", "type": "Type", "reported_at": "Reported at",
+                  "onset": "Onset", "expires": "Expires",
                   "status": "Status", "severity": "Severity", "urgency": "Urgency",
                   "certainty": "Certainty", "region": "Region", "area": "Area codes"}
 BUILTIN_HINTS = {"id": "A unique reference, e.g. CO-2026-0618-FLOOD.",
@@ -115,27 +116,23 @@ def incident_form_fields(session) -> tuple[list[FormField], list[str]]:
             item.hint = ("The agreements in force give this field different types; the value is "
                          "read as JSON when it is JSON, else as text.")
         elif kind == "list" and not item.hint:
-            item.hint = "Values separated by commas."
-        elif kind == "time":
-            item.hint = item.hint or "In UTC."
+            item.hint = "Values separated by commas." + (
+                f" {local_time.zone_hint()}" if item_type(item.type_name) == "time" else "")
+        elif kind == "time":  # typed in the user's zone (web.local_time), and it says which
+            item.hint = local_time.zone_hint() + (f" {item.hint}" if item.hint else "")
         fields.append(item)
     return fields, [a.id for a in agreements]
 
 
-_NAIVE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?$")
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
 
 
 def _time_value(text: str) -> str:
-    """A browser's date-time (no offset) read as UTC; anything else is passed on as written,
-    for the incident's validation to judge."""
-    if _NAIVE_TIME.match(text):
-        text = text.replace(" ", "T")
-        return text + ("Z" if text.count(":") == 2 else ":00Z")
-    return text
+    """A date-time with no offset read as UTC (web.local_time.form_time reads it in a zone)."""
+    return local_time.form_time(text, "UTC")[0]
 
 
-def _converted(kind: str, type_name: str, text: str):
+def _converted(kind: str, type_name: str, text: str, read_time=_time_value):
     if kind == "number":
         if _NUMBER.match(text):
             number = float(text)
@@ -144,11 +141,11 @@ def _converted(kind: str, type_name: str, text: str):
     if kind == "yesno":
         return {"yes": True, "no": False}.get(text, text)
     if kind == "time":
-        return _time_value(text)
+        return read_time(text)
     if kind == "list":
         item = item_type(type_name)
         parts = [p.strip() for p in re.split(r"[,\n]", text) if p.strip()]
-        return [_converted(_kind_of_type(item), item, p) for p in parts]
+        return [_converted(_kind_of_type(item), item, p, read_time) for p in parts]
     if kind == "raw":
         try:
             return json.loads(text)
@@ -161,12 +158,17 @@ def _kind_of_type(type_name: str) -> str:
     return {"number": "number", "yes/no": "yesno", "time": "time"}.get(type_name, "text")
 
 
-def incident_from_form(fields: list[FormField], form) -> tuple[dict, dict]:
-    """The incident the form describes (empty inputs left out), and the values as typed."""
+def incident_from_form(fields: list[FormField], form, *, zone: str = "UTC",
+                       unclear: dict | None = None) -> tuple[dict, dict]:
+    """The incident the form describes (empty inputs left out), and the values as typed. Times
+    without an offset are read in `zone`; one the clocks skip or repeat there is put in
+    `unclear` (field name -> web.local_time.LocalTimeError) for the page to refuse."""
     values = {f.name: (form.get(f.input_name) or "").strip() for f in fields}
     data = {}
     for f in fields:
         text = values[f.name]
         if text:
-            data[f.name] = _converted(f.kind, f.type_name, text)
+            read = local_time.form_reader(zone, f.name, unclear,
+                                          offset=form.get(f.input_name + "-offset"))
+            data[f.name] = _converted(f.kind, f.type_name, text, read)
     return data, values
