@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone, tzinfo
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from agreements import clock
 from agreements.time_zones import UTC_NAMES, zone, zone_name_of
@@ -101,15 +101,17 @@ def shown(moment: datetime | None, fmt: str | None = None, name: str | None = No
     fmt = (fmt or DEFAULT_FORMAT).removesuffix(" UTC")
     at = moment.astimezone(timezone.utc)
     name = name or viewer_zone_name()
+    # Digits and the zone database's abbreviations only, escaped all the same (a board shows
+    # hundreds of these: one escape each, not a Markup.format).
     if is_utc(name):
         if element:
-            return Markup('<time datetime="{}">{}</time>').format(
-                at.strftime("%Y-%m-%dT%H:%M:%SZ"), _utc_text(at, fmt))
+            return Markup(f'<time datetime="{at:%Y-%m-%dT%H:%M:%SZ}">'
+                          f'{escape(_utc_text(at, fmt))}</time>')
         return _utc_text(at, fmt)
     local = at.astimezone(zone(name))
     text = local.strftime(fmt) + (" " + abbreviation(local) if "%H" in fmt else "")
-    return Markup('<time datetime="{}" title="{}">{}</time>').format(
-        at.strftime("%Y-%m-%dT%H:%M:%SZ"), _utc_text(at, DEFAULT_FORMAT), text)
+    return Markup(f'<time datetime="{at:%Y-%m-%dT%H:%M:%SZ}" title="{at:%Y-%m-%d %H:%M} UTC">'
+                  f'{escape(text)}</time>')
 
 
 def shown_text(moment: datetime | None, name: str | None = None, *,

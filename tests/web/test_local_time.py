@@ -33,6 +33,11 @@ def test_a_viewer_in_utc_sees_plain_utc():
     assert shown(NOON, "%Y-%m-%d", name="UTC") == "2026-06-18"
     assert shown(NOON, "%Y-%m-%d %H:%M UTC", name="UTC") == "2026-06-18 12:00 UTC"
     assert shown(None, name="Europe/Berlin") == "—"
+    # Where a page marks a time up as such (the time_tag filter): an element without a title.
+    assert str(shown(NOON, name="UTC", element=True)) == (
+        '<time datetime="2026-06-18T12:00:00Z">2026-06-18 12:00 UTC</time>')
+    assert str(shown(NOON, name="Europe/Berlin", element=True)) == str(
+        shown(NOON, name="Europe/Berlin"))
     # Outside a request nobody is signed in: UTC.
     assert shown(NOON) == "2026-06-18 12:00 UTC"
     assert times_note() == "Times are UTC."
