@@ -105,7 +105,7 @@ def pages(key: str, duty: int, ack: str = "/ack/-") -> dict[str, list[str]]:
                     agreement, f"{agreement}/revisions/1", f"{agreement}/diff?a=1&b=2",
                     f"{agreement}/revisions/2/sign", f"{agreement}/withdraw",
                     f"/organisations/{PARTY}/contacts", f"/organisations/{PARTY}/feeds",
-                    "/verify", "/account"],
+                    "/verify", "/account", "/help/language"],
     }
 
 
@@ -126,9 +126,19 @@ def _new_token(page, key):
     page.locator("#new-token").wait_for()
 
 
+def _completion_open(page, key):
+    with page.expect_response(lambda r: r.url.endswith("/agreements/names")):
+        page.goto("/agreements/new")  # the names the list offers come with the page
+    page.locator("#source").click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type("\n  fi")
+    page.get_by_role("listbox", name="Names to insert").wait_for()
+
+
 # States of pages that only an action shows: (role -> name -> how to get there).
 STATES = {"anonymous": {"a refused sign-in": _failed_sign_in},
-          "coordinator": {"a new token on the account page": _new_token}}
+          "coordinator": {"a new token on the account page": _new_token},
+          "drafter": {"the editor's completion list open": _completion_open}}
 
 
 def axe_violations(page) -> list[dict]:

@@ -139,7 +139,8 @@ def story(page, shots: Screens) -> None:
     shots.shoot(page, "format-syntax-error")
 
     # ------------------------------------------------ completion as the drafter types
-    source.fill(format_source(MESSY))
+    with page.expect_response(re.compile(r"/agreements/names$")):
+        source.fill(format_source(MESSY))  # its names are asked for at once
     expect(status).to_have_text("0 errors, 0 warnings")
     source.click()
     page.keyboard.press("Control+End")
@@ -174,7 +175,14 @@ def story(page, shots: Screens) -> None:
 
     # ------------------------------------------------ keyword help, by mouse and by keyboard
     keyword = page.locator(".editor-highlight .tok-kw", has_text=re.compile(r"^within$")).first
-    box = keyword.bounding_box()
+    box = None
+    for _ in range(20):  # the copy is redrawn after each check: measure it once it stands still
+        page.evaluate("() => new Promise(r => requestAnimationFrame(() => "
+                      "requestAnimationFrame(r)))")
+        box = keyword.bounding_box()
+        if box is not None:
+            break
+    assert box is not None, "the keyword 'within' is not drawn"
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     tip = page.get_by_role("tooltip")
     expect(tip).to_be_visible()
@@ -203,3 +211,17 @@ def story(page, shots: Screens) -> None:
     expect(reference.get_by_role("heading", name="The Compact agreement language")).to_be_visible()
     shots.shoot(reference, "language-reference")
     reference.close()
+
+    # ------------------------------------------------ the library's search reaches clauses
+    page.get_by_role("button", name="Create the agreement").click()
+    expect(page).to_have_url(re.compile(r"/agreements/messy-one$"))
+    expect(page.locator(".flash")).to_contain_text("Saved revision 1 of 'messy-one'.")
+    page.wait_for_load_state("load")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Agreements").click()
+    page.get_by_role("searchbox", name="Search").fill("Call The Second")
+    page.get_by_role("button", name="Filter").click()
+    row = page.locator("table.library tbody tr")
+    expect(row).to_have_count(1)
+    expect(row.locator(".clause-hits li")).to_have_text(
+        "Clause c “C”: its action call the second party")  # <q> draws the quotes
+    shots.shoot(page, "library-search-by-clause-action")

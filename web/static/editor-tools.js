@@ -30,6 +30,7 @@
   var options = [];          // what the list offers now
   var active = -1;
   var replaceFrom = 0;       // the offset where the word being completed starts
+  var suggestPending = false;
 
   // ------------------------------------------------------------ talking to the server
 
@@ -49,15 +50,24 @@
     });
   }
 
+  var namesSent = 0, namesShown = 0;
+
   function loadNames() {
+    namesTimer = null;
+    var sequence = ++namesSent;
     post(namesUrl, textarea.value).then(function (answer) {
-      if (answer.ok && answer.body) { names = answer.body; }  // else keep the last good one
+      // Keep the last good answer: a failed request, or one overtaken by a later one, changes
+      // nothing.
+      if (answer.ok && answer.body && sequence > namesShown) {
+        names = answer.body;
+        namesShown = sequence;
+      }
     }, function () { /* offline: keep the last names */ });
   }
 
+  // At most one request every 400 ms, even while the drafter keeps typing.
   function scheduleNames() {
-    window.clearTimeout(namesTimer);
-    namesTimer = window.setTimeout(loadNames, 500);
+    if (namesTimer === null) { namesTimer = window.setTimeout(loadNames, 400); }
   }
 
   // ------------------------------------------------------------ replacing text (undo kept)
@@ -204,10 +214,18 @@
     return out;
   }
 
+  // Whether the character before an offset is in a string or a comment (as highlighted).
+  function inTextOrComment(offset) {
+    var where = lineAndColumn(offset);
+    var element = elementOfCharacter(where.line, where.column - 1);
+    return !!(element && element.classList &&
+              (element.classList.contains("tok-str") || element.classList.contains("tok-com")));
+  }
+
   // The word being typed just before the cursor, and whether it follows incident. or party.
   function wordBeforeCursor() {
     var end = textarea.selectionStart;
-    if (end !== textarea.selectionEnd) { return null; }
+    if (end !== textarea.selectionEnd || inTextOrComment(end)) { return null; }
     var before = textarea.value.slice(Math.max(0, end - 200), end);
     var path = /(?:^|[^\w.])(incident|party)\.([A-Za-z0-9_]*)$/.exec(before);
     if (path) { return { start: end - path[2].length, prefix: path[2], path: path[1] }; }
@@ -240,9 +258,16 @@
     }
   }
 
+  function sameOptions(found, start) {
+    return isOpen() && start === replaceFrom && found.length === options.length &&
+      found.every(function (o, i) { return o.name === options[i].name; });
+  }
+
   function open(found, start) {
+    found = found.slice(0, MAX_OPTIONS);
+    if (sameOptions(found, start)) { return; }  // the same list: keep the chosen option
     replaceFrom = start;
-    options = found.slice(0, MAX_OPTIONS);
+    options = found;
     listbox.textContent = "";
     options.forEach(function (o, i) {
       var item = document.createElement("li");
@@ -269,6 +294,15 @@
     if (box) { place(listbox, box); }
   }
 
+  // Whether what is typed since the list opened is still the start of the option chosen.
+  function stillFits() {
+    var typed = textarea.value.slice(replaceFrom, textarea.selectionStart);
+    var chosen = options[active];
+    return !!chosen && textarea.selectionStart === textarea.selectionEnd &&
+      /^[A-Za-z0-9_-]*$/.test(typed) &&
+      chosen.name.toLowerCase().indexOf(typed.toLowerCase()) === 0;
+  }
+
   function accept(index) {
     var chosen = options[index];
     var end = textarea.selectionStart;
@@ -290,9 +324,12 @@
     // Only a character typed opens the list: not a paste, a fill or an accepted completion.
     var typed = event.inputType === "insertText" && event.data && event.data.length === 1;
     if (typed) {
-      window.requestAnimationFrame(function () {
-        window.requestAnimationFrame(suggest);  // after editor.js has drawn the new text
-      });
+      if (!suggestPending) {  // one look for a burst of keys, after editor.js has drawn them
+        suggestPending = true;
+        window.requestAnimationFrame(function () {
+          window.requestAnimationFrame(function () { suggestPending = false; suggest(); });
+        });
+      }
     } else if (isOpen()) {
       close();
     }
@@ -305,6 +342,7 @@
       var step = event.key === "ArrowDown" ? 1 : -1;
       setActive((active + step + options.length) % options.length);
     } else if (event.key === "Enter" || event.key === "Tab") {
+      if (!stillFits()) { close(); return; }  // the list is behind the text: Enter is Enter
       if (active >= 0 && !event.shiftKey && !event.ctrlKey && !event.metaKey) {
         event.preventDefault();
         accept(active);
