@@ -33,7 +33,10 @@ from web import fragments, local_time
 from web.db import db
 
 from web.filters import countdown, duty_urls, sentence
+from web.form_stash import keeps_typed_form, kept_from, restored
 from web.incident_form import FormField, incident_form_fields, incident_from_form
+from web.incident_form_errors import refused as refused_form
+from web.incident_form_layout import field_groups
 from web.evaluation_notes import shown_notes
 from web.views.auth import _safe_next
 
@@ -117,10 +120,7 @@ def _submission(fields: list[FormField] | None, kept: dict):
     source = request.form.get("source", "paste")
     kept.update(source=source, text=request.form.get("incident_text", ""))
     if source == "form" and fields is not None:
-        kept["unclear"] = {}  # times the clocks skip or repeat in the user's zone
-        data, kept["values"] = incident_from_form(fields, request.form,
-                                                  zone=local_time.viewer_zone_name(),
-                                                  unclear=kept["unclear"])
+        data, kept["values"] = incident_from_form(fields, request.form)
         kept["built"] = json.dumps(data, indent=2, ensure_ascii=False)
         return kept["built"]
     if source == "file":
@@ -204,17 +204,20 @@ def index():
 
 
 @bp.route("/incidents/new", methods=["GET", "POST"])
+@keeps_typed_form
 @login_required
 def new():
     _coordinator("record an incident")
     fields, in_force = incident_form_fields(db())
     kept = {"source": None, "text": "", "values": {}, "built": None}
-    error, status = None, 200
+    errors, status = None, 200
     expired = None
-    if request.method == "POST":
+    if restored() is not None:  # given back after signing in again: shown, not recorded
+        kept_from(restored(), fields, kept)
+    elif request.method == "POST":
+        text = None
         try:
             text = _submission(fields, kept)
-            local_time.refuse_unclear(kept.get("unclear"))
             as_past = request.form.get("as_past") == "yes"
             if holds_several(text):
                 return _recorded_several(record_incidents(db(), _user(), text,
@@ -226,7 +229,8 @@ def new():
             kept["source"] = "paste"
             kept["text"] = _as_text(text)
         except (Invalid, Conflict, Unsupported) as exc:
-            error, status = exc, exc.status
+            status = exc.status
+            errors = refused_form(db(), _user(), exc, text, kept, fields)
         else:
             word = "recorded" if len(incident.messages) == 1 else (
                 "cancelled" if incident.state == "cancelled" else "updated")
@@ -234,9 +238,10 @@ def new():
             return redirect(url_for("incidents.board", key=incident.key))
     if not kept["values"]:
         kept["values"] = {"status": "actual",
-                          "reported_at": local_time.form_value(clock.utcnow())}
+                          "reported_at": clock.utcnow().strftime("%Y-%m-%dT%H:%M")}
     return render_template("incidents/new.html", fields=fields, in_force=in_force, kept=kept,
-                           error=error, expired=expired), status
+                           groups=field_groups(db(), fields), errors=errors,
+                           expired=expired), status
 
 
 def _state_order(duty: Duty):
@@ -422,6 +427,7 @@ def duty(duty_id: int):
 
 
 @bp.route("/incidents/<path:key>/update", methods=["GET", "POST"])
+@keeps_typed_form
 @login_required
 def update(key: str):
     user = _coordinator("update an incident")
@@ -430,9 +436,12 @@ def update(key: str):
     latest = incident.latest_message
     kept = {"source": "paste", "text": latest.received if latest.format == "json" else "",
             "values": {}, "built": None}
-    error, status, expired = None, 200, None
+    errors, status, expired = None, 200, None
     as_past = request.form.get("as_past") == "yes"
-    if request.method == "POST":
+    if restored() is not None:  # given back after signing in again: shown, not sent
+        kept_from(restored(), None, kept)
+    elif request.method == "POST":
+        text = None
         try:
             if incident.state == "cancelled":
                 raise Conflict(f"incident '{key}' was cancelled; record a new incident instead")
@@ -457,13 +466,14 @@ def update(key: str):
             session.rollback()
             incident = get_incident(session, key)
         except (Invalid, Conflict, Unsupported) as exc:
-            error, status = exc, exc.status
+            status = exc.status
             session.rollback()
             incident = get_incident(session, key)
+            errors = refused_form(session, user, exc, text, kept, None, updating=incident.key)
         else:
             _flash_recorded(incident, "cancelled" if incident.state == "cancelled" else "updated")
             return redirect(url_for("incidents.board", key=incident.key))
-    return render_template("incidents/update.html", incident=incident, kept=kept, error=error,
+    return render_template("incidents/update.html", incident=incident, kept=kept, errors=errors,
                            expired=expired, message=incident.latest_message), status
 
 
