@@ -14,7 +14,8 @@ from dsl.tokens import HEADER_WORDS
 LIBRARY = Path(__file__).resolve().parent / "library"
 
 # Checks with no error and no warning: it has a clause and an example that tests it, so the
-# editor's first answer is "0 errors, 0 warnings" and the drafter sees every part in use.
+# editor's first answer is "0 errors, 0 warnings" and the drafter sees every part in use. It is
+# in the canonical layout already, so that Format changes nothing.
 SKELETON = """\
 # A new agreement: replace the id, the title and the rest, then save.
 agreement new-agreement
@@ -26,6 +27,7 @@ agreement new-agreement
 recital "Why the parties make this agreement."
 
 party first "Full legal name of the first party"
+
 party second "Full legal name of the second party"
 
 clause notify "Notification of the second party"
@@ -33,9 +35,7 @@ clause notify "Notification of the second party"
   first must "notify the second party of the flood" within 1 hour
 
 example "a flood is reported"
-  incident \"\"\"
-    {"id": "EX-1", "type": "flood", "reported_at": "2026-03-01T08:00:00Z"}
-  \"\"\"
+  incident \"\"\"{"id": "EX-1", "type": "flood", "reported_at": "2026-03-01T08:00:00Z"}\"\"\"
   expect first must notify by 2026-03-01T09:00:00Z
   expect no duty for second
 """

@@ -136,6 +136,7 @@ def story(page, shots: Screens) -> None:
         "expected the action in double quotes, found 'call'.")
     expect(format_message).to_have_class(re.compile(r"\bbad\b"))
     expect(source).to_have_value(broken)  # unchanged
+    expect(status).to_have_text("1 error, 0 warnings")  # the checker says the same
     shots.shoot(page, "format-syntax-error")
 
     # ------------------------------------------------ completion as the drafter types

@@ -162,6 +162,7 @@ def test_the_readme_points_to_the_reference_in_the_repository():
 def test_the_skeleton_checks_without_errors_or_warnings(app, people, client_for):
     _doc, diagnostics, _symbols = check_source(SKELETON)
     assert [d.render() for d in diagnostics] == []
+    assert format_source(SKELETON) == SKELETON
     response = client_for(people.drafter).get("/agreements/new")
     assert response.status_code == 200
     assert textarea(response) == SKELETON

@@ -450,7 +450,7 @@
     var word = keywordAtCursor();
     if (word === shownHelp) { return; }
     shownHelp = word;
-    if (word) { explain(helpLine, word); } else { helpLine.textContent = ""; }
+    if (word) { explain(helpLine, word); } else { helpLine.textContent = defaultHelp; }
   }
 
   ["keyup", "click", "focus"].forEach(function (name) {
@@ -461,6 +461,9 @@
 
   // ------------------------------------------------------------ start
 
+  var defaultHelp = helpLine.getAttribute("data-default") || "";
+  helpLine.textContent = defaultHelp;
+  helpLine.hidden = false;
   formatButton.hidden = false;
   formatButton.addEventListener("click", format);
   loadNames();
