@@ -45,14 +45,19 @@ def reach_of(session: Session, duty_ids) -> dict[int, list[Reach]]:
     duty_ids = list(duty_ids)
     if not duty_ids:
         return {}
-    rows = session.scalars(select(Notification).where(Notification.duty_id.in_(duty_ids))
-                           .order_by(Notification.id)).all()
-    latest: dict[int, dict[str, Notification]] = {}
-    for n in rows:
-        latest.setdefault(n.duty_id, {})[n.destination] = n  # later ones replace earlier
-    return {duty_id: [Reach(n.event, n.wave, n.channel, n.address, n.source, n.state,
-                            n.attempts, n.delivered_at, n.next_attempt_at, n.last_outcome)
-                      for n in by_destination.values()]
+    # The columns a Reach needs, not whole notifications (their bodies and payload): a board
+    # of 500 duties reads this on every refresh.
+    rows = session.execute(
+        select(Notification.duty_id, Notification.destination, Notification.event,
+               Notification.wave, Notification.channel, Notification.address,
+               Notification.source, Notification.state, Notification.attempts,
+               Notification.delivered_at, Notification.next_attempt_at,
+               Notification.last_outcome)
+        .where(Notification.duty_id.in_(duty_ids)).order_by(Notification.id))
+    latest: dict[int, dict[str, Reach]] = {}
+    for duty_id, destination, *fields in rows:
+        latest.setdefault(duty_id, {})[destination] = Reach(*fields)  # later replace earlier
+    return {duty_id: list(by_destination.values())
             for duty_id, by_destination in latest.items()}
 
 
