@@ -77,8 +77,12 @@ def json_value_lines(text: str) -> dict[str, int]:
     lines: dict[str, int] = {}
     position = [0]
 
+    counted = [0, 1]  # up to this index, this many lines: positions only grow
+
     def line_at(i: int) -> int:
-        return text.count("\n", 0, i) + 1
+        counted[1] += text.count("\n", counted[0], i)
+        counted[0] = i
+        return counted[1]
 
     def skip():
         while position[0] < len(text) and text[position[0]] in " \t\r\n\ufeff":
@@ -151,46 +155,60 @@ def json_value_lines(text: str) -> dict[str, int]:
     return lines
 
 
-def cap_element_line(text: str, path: str) -> int | None:
-    """The line of a CAP element named relative to <alert> (`info[2]/certainty`, `sent`)."""
+def cap_element_lines(text: str):
+    """A function from a CAP element path relative to <alert> (`info[2]/certainty`, `sent`)
+    to its line, for XML text; it parses the text once."""
     from lxml import etree
     from engine.cap_signature import element_at
     from engine.incidents import IncidentError
     from engine.xml_input import local, parse
     try:
-        element = element_at(parse(text), ())
+        root = element_at(parse(text), ())
     except (IncidentError, etree.XMLSyntaxError, ValueError):
-        return None
-    if local(element.tag) != "alert":
-        element = next((e for e in element.iter() if local(e.tag) == "alert"), None)
-    for step in path.split("/"):
-        match = _STEP.match(step)
-        if element is None or match is None:
-            return None
-        name, index = match.group(1), int(match.group(2) or 1)
-        children = [c for c in element if isinstance(c.tag, str) and local(c.tag) == name]
-        element = children[index - 1] if len(children) >= index else None
-    return element.sourceline if element is not None else None
+        return lambda path: None
+    if local(root.tag) != "alert":
+        root = next((e for e in root.iter() if local(e.tag) == "alert"), None)
+
+    def line(path: str) -> int | None:
+        element = root
+        for step in path.split("/"):
+            match = _STEP.match(step)
+            if element is None or match is None:
+                return None
+            name, index = match.group(1), int(match.group(2) or 1)
+            children = [c for c in element if isinstance(c.tag, str) and local(c.tag) == name]
+            element = children[index - 1] if len(children) >= index else None
+        return element.sourceline if element is not None else None
+    return line
 
 
-def line_of(problem: Problem, text: str | None) -> int | None:
-    """The line of the text sent that a problem concerns, if it can be told."""
-    said = _LINE.search(problem.message)
-    if said:
-        return int(said.group(1))
-    if not text or not problem.path:
-        return None
+def line_finder(text: str | None):
+    """A function from a problem to the line of `text` it concerns (None if it cannot be
+    told): the line its message names, else where its path is in the JSON or the CAP alert."""
+    if not text:
+        return lambda problem: None
     if text.lstrip("\ufeff \t\r\n").startswith("<"):
-        return cap_element_line(text, problem.path) if not problem.path.startswith("$") \
-            else None
-    lines = json_value_lines(text)
-    path = problem.path
-    while path:
-        if path in lines:
-            return lines[path]
-        cut = max(path.rfind("."), path.rfind("["))
-        path = path[:cut] if cut > 0 else ""
-    return 1 if problem.path == "$" else None
+        element_line = cap_element_lines(text)
+        json_lines = {}
+    else:
+        element_line, json_lines = (lambda path: None), json_value_lines(text)
+
+    def line_of(problem: Problem) -> int | None:
+        said = _LINE.search(problem.message)
+        if said:
+            return int(said.group(1))
+        path = problem.path
+        if not path:
+            return None
+        if not path.startswith("$"):
+            return element_line(path)
+        while path:
+            if path in json_lines:
+                return json_lines[path]
+            cut = max(path.rfind("."), path.rfind("["))
+            path = path[:cut] if cut > 0 else ""
+        return 1 if problem.path == "$" and json_lines else None
+    return line_of
 
 
 # ---------------------------------------------------------------- building the errors
@@ -227,6 +245,7 @@ def form_errors(problems: list[Problem], *, source: str, text: str | None, field
     links to it."""
     names = {f.name: f for f in fields or ()}
     lines = (text or "").splitlines()
+    line_of = line_finder(text if source != "form" else None)
     out = FormErrors(source)
     for number, p in enumerate(problems, start=1):
         message, name = p.message, p.field
@@ -253,7 +272,7 @@ def form_errors(problems: list[Problem], *, source: str, text: str | None, field
             shown = _sentence(where + message) + owner
             out.items.append(ShownError(shown, shown, "form-errors", error_id, link=link))
             continue
-        line = line_of(p, text)
+        line = line_of(p)
         if line is not None and source == "paste":
             shown = f"Line {line}: {where}{message}{owner}"
         elif line is not None:
