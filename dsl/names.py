@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 
 from dsl import ast
@@ -25,6 +26,7 @@ KEYWORDS = (
     "text", "number", "yes/no", "date", "time", "severity", "urgency", "certainty",
 )
 MAX_REPAIRS = 12  # declarations set aside before giving up on a parse
+REPAIR_SECONDS = 0.5  # after this, the rest of a text that does not parse is only scanned
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _DECLARATION = re.compile(r"^[ \t]*(" + "|".join(DECLARATION_KEYWORDS) + r")(?![\w-])",
@@ -74,8 +76,9 @@ def names_of(text: str) -> Names:
     """Every party, role, trigger, clause, incident field and party attribute the text defines.
 
     A text that does not parse is parsed again without the declaration where the error is
-    (up to MAX_REPAIRS times); the names of what was set aside are read line by line, so a
-    half-typed clause still offers the parties above and below it, and its own id."""
+    (up to MAX_REPAIRS times, within about REPAIR_SECONDS); the names of what was set aside are
+    read line by line, so a half-typed clause still offers the parties above and below it, and
+    its own id."""
     names = Names()
     document, set_aside = _tolerant_parse(text)
     if document is not None:
@@ -90,10 +93,13 @@ def names_of(text: str) -> Names:
 
 def _tolerant_parse(text: str) -> tuple[ast.Document | None, list[str]]:
     set_aside: list[str] = []
+    give_up = time.monotonic() + REPAIR_SECONDS
     for _ in range(MAX_REPAIRS + 1):
         try:
             return parse(text), set_aside
         except CompactError as exc:
+            if time.monotonic() > give_up:
+                break  # a large text with many errors: its names are read line by line
             span = next((d.span for d in exc.diagnostics if d.span is not None), None)
             if span is None:
                 break
