@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import current_app, flash, render_template, request, session
+from flask import current_app, flash, render_template, request, session, url_for
 from flask_login import current_user, login_user
 from flask_wtf.csrf import CSRFError
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -112,7 +112,8 @@ def _give_back(view, args, kwargs, data: dict, message: str):
 
 def _sign_in_page(token: str, status: int, *, error: str | None = None, email: str = "",
                   headers=None):
-    return render_template("kept_form_sign_in.html", token=token, action=request.path,
+    action = url_for(request.endpoint, **(request.view_args or {}))  # the form's own address
+    return render_template("kept_form_sign_in.html", token=token, action=action,
                            message=EXPIRED, error=error, email=email,
                            field=FIELD), status, {"Cache-Control": "no-store", **(headers or {})}
 

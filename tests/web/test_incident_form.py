@@ -431,3 +431,15 @@ def test_an_update_shows_every_error_by_its_line(session, people, executed, clie
         f"Line {at['id']}: the update names incident 'SOMETHING-ELSE', not '{TORNADO_KEY}'",
         f"Line {at['urgency']}: $.urgency: 'soonish' is not one of ['immediate', 'expected', "
         f"'future', 'past', 'unknown']"], key=lambda s: int(s.split()[1].rstrip(":")))
+
+
+def test_the_sign_in_page_reveals_nothing_and_is_not_stored(app, people, executed):
+    url = "/incidents/NO-SUCH-INCIDENT/update"
+    response = app.test_client().post(url, data={"source": "paste", "incident_text": "{}"})
+    assert response.status_code == 401  # whether the incident exists or not
+    assert response.headers["Cache-Control"] == "no-store"
+    missing = sign_in_again(app.test_client(), response, people.coordinator, url=url)
+    assert missing.status_code == 404
+    empty = app.test_client().post("/incidents/new", data={
+        "kept_form": "", "email": people.coordinator.email, "password": PASSWORD})
+    assert empty.status_code == 200 and "could not be read back" in page_text(empty)
