@@ -153,6 +153,17 @@ def test_the_reference_page_has_a_section_for_every_keyword(app, people, client_
     assert app.test_client().get("/help/language").status_code == 302  # sign in first
 
 
+def test_without_the_document_the_reference_page_says_so(app, people, client_for, monkeypatch,
+                                                          tmp_path):
+    import web.reference
+    monkeypatch.setattr(web.reference, "REFERENCE", tmp_path / "missing.md")
+    monkeypatch.setattr(web.reference.reference, "__defaults__", (tmp_path / "missing.md",))
+    response = client_for(people.drafter).get("/help/language")
+    assert response.status_code == 404
+    assert "The language reference (docs/language.md) is not installed" in \
+        response.get_data(as_text=True)
+
+
 def test_the_reference_covers_the_language_and_its_example_checks_clean():
     doc = reference()
     blocks = re.findall(r"```\n(.*?)```", (ROOT / "docs" / "language.md").read_text(), re.S)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, render_template
 from flask_login import login_required
 
+from agreements.errors import NotFound
 from dsl.errors import CompactError
 from dsl.formatter import format_source
 from dsl.names import names_of
@@ -47,6 +48,10 @@ def names():
 @bp.route("/help/language")
 @login_required
 def language():
-    document = reference()
+    try:
+        document = reference()
+    except OSError:  # an installation without the repository's docs/ folder
+        raise NotFound("The language reference (docs/language.md) is not installed with this "
+                       "copy of Compact") from None
     return render_template("help/language.html", reference=document,
                            keywords=sorted(HELP.items()))
