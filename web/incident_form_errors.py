@@ -12,6 +12,8 @@ from agreements.incident_check import Problem, problem_of_message, problems_of
 _LINE = re.compile(r"\bline (\d+)\b")
 _REQUIRED = re.compile(r"^'([^']+)' is a required property$")
 _STEP = re.compile(r"^([A-Za-z][\w-]*)(?:\[(\d+)\])?$")
+# The fields a CAP alert gives outside its <info> blocks, and their elements.
+_CAP_COMMON = {"$.id": "identifier", "$.reported_at": "sent", "$.status": "status"}
 TEXT_ID = {"paste": "incident-text", "file": "incident-file"}
 
 
@@ -202,6 +204,8 @@ def line_finder(text: str | None):
             return None
         if not path.startswith("$"):
             return element_line(path)
+        if path in _CAP_COMMON and not json_lines:  # said of the alert as a whole
+            return element_line(_CAP_COMMON[path])
         while path:
             if path in json_lines:
                 return json_lines[path]

@@ -443,3 +443,17 @@ def test_the_sign_in_page_reveals_nothing_and_is_not_stored(app, people, execute
     empty = app.test_client().post("/incidents/new", data={
         "kept_form": "", "email": people.coordinator.email, "password": PASSWORD})
     assert empty.status_code == 200 and "could not be read back" in page_text(empty)
+
+
+def test_a_cap_alert_recorded_twice_names_its_identifier_line(people, executed, client_for):
+    from .conftest import ALERT
+    client = client_for(people.coordinator)
+    assert paste(client, ALERT.decode()).status_code == 302
+    again = paste(client, ALERT.decode())
+    assert again.status_code == 409
+    number = next(i for i, line in enumerate(ALERT.decode().splitlines(), start=1)
+                  if "<identifier>" in line)
+    [shown] = [squeeze(li.text_content()) for li in page(again).xpath(
+        '//ul[@id="incident-text-errors"]/li')]
+    assert shown.startswith(f"Line {number}: incident 'CO-NWS-2026-0618-FFW-001' is already "
+                            "recorded; send changed facts as an update of it.")
