@@ -309,6 +309,26 @@ def story(base_url, tmp_path, shots: Screens, watch: BrowserWatch) -> None:
         expect(page.get_by_role("heading", name=key)).to_be_visible()
         flash(page, f"Incident {key} recorded: 2 duties for 2 parties.")
         expect(page.locator(".page-head")).to_contain_text("flash flood warning")
+        # The board's table: one row a duty, its party, clause, modality, action and state.
+        rows = page.locator("#duties tbody tr")
+        expect(rows).to_have_count(2)
+        for org in (LAKESIDE, HARMON):
+            duty = rows.filter(has=page.locator("td.c-party", has_text=NAMES[org]))
+            expect(duty).to_have_count(1)
+            expect(duty.locator("td.c-clause a")).to_have_text("relay_warning")
+            expect(duty.locator("td.c-clause a")).to_have_attribute(
+                "title", re.compile("^" + re.escape(CLAUSE_TITLE)))
+            expect(duty.locator("td.c-modality")).to_have_text("must")
+            expect(duty.locator("td.c-action")).to_contain_text(
+                "relay the warning's protective-action instructions")
+            expect(duty.locator("td.c-state .badge.state-open")).to_have_text("open")
+            # Onset two minutes ago, 30 minutes to act: a live countdown, not overdue.
+            expect(duty.locator("time.countdown")).to_have_text(re.compile(r"^in 2[7-9] min$"))
+            expect(duty.locator(".overdue")).to_have_count(0)
+        expect(page.locator("#next-deadlines li")).to_have_count(2)
+        shots.shoot(page, "incident-board")
+        # The same duties as cards, grouped by party, with the costs and the why.
+        page.get_by_role("link", name="Show as cards").click()
         for org in (LAKESIDE, HARMON):
             group = page.locator(f"#party-{org}")
             expect(group.get_by_role("heading", level=2)).to_contain_text(NAMES[org])
@@ -318,11 +338,8 @@ def story(base_url, tmp_path, shots: Screens, watch: BrowserWatch) -> None:
             expect(duty.locator(".duty-action")).to_contain_text(
                 "must relay the warning's protective-action instructions")
             expect(duty.locator(".duty-side .badge.state-open")).to_have_text("open")
-            # Onset two minutes ago, 30 minutes to act: a live countdown, not overdue.
             expect(duty.locator("time.countdown")).to_have_text(re.compile(r"^in 2[7-9] min$"))
-            expect(duty.locator(".overdue")).to_have_count(0)
         expect(page.locator("article.duty")).to_have_count(2)
-        shots.shoot(page, "incident-board")
         context.close()
 
         # ------------------------------------------------ 4. Lakeside acts and verifies its PDF

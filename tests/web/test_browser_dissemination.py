@@ -94,9 +94,11 @@ def test_the_open_board_shows_a_new_duty_and_its_acknowledgement_from_the_mail(
             expect(board.get_by_role("button", name="Sign out")).to_be_visible()
             board.goto(f"/incidents/{key}")
             expect(board.get_by_role("heading", name=key)).to_be_visible()
-            group = board.locator(f"#party-{PARTY}")
-            expect(group.locator("article.duty")).to_have_count(before)
-            expect(group).not_to_contain_text("Report of aid provided")
+            # The board's table: each duty of the party names it on hover, "Name (id)".
+            party_duties = board.locator(f'#duties td.c-party [title$="({PARTY})"]')
+            expect(party_duties).to_have_count(before)
+            reports = board.locator('#duties td.c-clause a[title^="Report of aid provided"]')
+            expect(reports).to_have_count(0)
             board.evaluate("window.__stay = 1")  # gone if the page is reloaded or left
             assert board.evaluate("document.visibilityState") == "visible"  # board.js polls
 
@@ -110,9 +112,14 @@ def test_the_open_board_shows_a_new_duty_and_its_acknowledgement_from_the_mail(
                 duty_id, action = duty.id, duty.action
             card = board.locator(f"#duty-{duty_id}")
             expect(card).to_be_visible(timeout=LIVE_MS)
-            expect(card.locator(".duty-title")).to_contain_text("Report of aid provided")
-            expect(card.locator(".duty-side .badge.state-open")).to_have_text("open")
-            expect(group.locator("article.duty")).to_have_count(before + 1)
+            expect(card.locator("td.c-clause")).to_have_text("report")
+            expect(card.locator("td.c-clause a")).to_have_attribute(
+                "title", re.compile(r"^Report of aid provided"))
+            expect(card.locator("td.c-state .badge.state-open")).to_have_text("open")
+            expect(party_duties).to_have_count(before + 1)
+            expect(board.locator(f'#duties tr:has(td.c-party [title$="({PARTY})"]) '
+                                 'td.c-clause a[title^="Report of aid provided"]')
+                   ).to_have_count(1)
             assert board.evaluate("window.__stay") == 1, "the board was reloaded"
 
             # ---------------------------------------- (b) mailed, acknowledged from the link
@@ -152,7 +159,7 @@ def test_the_open_board_shows_a_new_duty_and_its_acknowledgement_from_the_mail(
             expect(ack.get_by_role("button", name="Acknowledge this duty")).to_have_count(0)
 
             # The coordinator's board, still open, shows it within 15 s.
-            expect(card.locator(".duty-side .badge.state-acknowledged")).to_have_text(
+            expect(card.locator("td.c-state .badge.state-acknowledged")).to_have_text(
                 "acknowledged", timeout=LIVE_MS)
             assert board.evaluate("window.__stay") == 1, "the board was reloaded"
             assert board.url == f"{base_url}/incidents/{key}"

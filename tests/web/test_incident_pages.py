@@ -122,9 +122,40 @@ def board_duties(response) -> dict[str, dict]:
     return groups
 
 
-def duty_set(response) -> set:
+def card_duty_set(response) -> set:
     return {(party, clause, due) for party, group in board_duties(response).items()
             for clause, due in group["duties"]}
+
+
+def table_rows(response) -> list:
+    """The rows of the board's table (its default view), in the order shown."""
+    return page(response).xpath('//table[contains(@class, "board-table")]'
+                                '//tr[contains(@class, "duty-row")]')
+
+
+def row_parties(row) -> list[str]:
+    """The party ids of a row, from the hover text "Name (id)" of each party named in it (a
+    collapsed prohibition names several)."""
+    titles = row.xpath('./td[contains(@class, "c-party")]//*[@title]/@title')
+    return [re.search(r"\(([^()]+)\)$", t).group(1) for t in titles]
+
+
+def duty_set(response) -> set:
+    """(party, clause, due text or None) of every duty the board's table shows."""
+    out = set()
+    for row in table_rows(response):
+        clause = row.xpath('./td[contains(@class, "c-clause")]')[0].text_content().strip()
+        due = row.xpath('./td[contains(@class, "c-due")]//span[@class="due-at"]')
+        for party in row_parties(row):
+            out.add((party, clause, due[0].text_content().strip() if due else None))
+    return out
+
+
+def cards_of(client, url: str):
+    """The board as cards (?view=cards): each duty with its costs, note, why and actions."""
+    response = client.get(url + ("&" if "?" in url else "?") + "view=cards")
+    assert response.status_code == 200
+    return response
 
 
 def count(session, model) -> int:
@@ -155,13 +186,17 @@ def test_a_cap_upload_is_recorded_and_the_board_shows_the_exact_duties(
     board = client.get(response.headers["Location"])
     assert board.status_code == 200
     assert duty_set(board) == ALERT_DUTIES
+    no_inline_code(board)
+    text = page_text(board)
+    assert "Incident CO-NWS-2026-0618-FFW-001 recorded: 9 duties for 7 parties." in text
+    board = cards_of(client, response.headers["Location"])
+    assert card_duty_set(board) == ALERT_DUTIES
     groups = board_duties(board)
     # grouped by party, under the party's name
     assert groups["state_eoc"]["name"] == "State of Columbia Emergency Operations Center"
     assert set(groups["lakeside_county"]["duties"]) == {
         ("relay_warning", "2026-06-19 04:42 UTC"), ("liaison", "2026-06-19 06:10 UTC")}
     text = page_text(board)
-    assert "Incident CO-NWS-2026-0618-FFW-001 recorded: 9 duties for 7 parties." in text
     assert "CAP alert · Alert · received 2026-06-18 12:00 UTC" in text
     # reported when the alert was sent (23:12-05:00), not at its onset (23:10-05:00)
     assert page(board).xpath('//dt[text()="Reported"]/following-sibling::dd[1]/time/@datetime') \
@@ -198,7 +233,8 @@ def test_pasted_json_is_recorded(session, people, executed, client_for):
     assert response.status_code == 302
     board = client.get(response.headers["Location"])
     assert duty_set(board) == TORNADO_DUTIES
-    liaison = board_duties(board)["harmon_county"]["duties"][("liaison", None)]
+    liaison = board_duties(cards_of(client, response.headers["Location"]))[
+        "harmon_county"]["duties"][("liaison", None)]
     assert "no due time: incident.onset is not given" in liaison.text_content()
     assert count(session, Incident) == 1
 
@@ -428,7 +464,10 @@ def test_an_exercise_carries_the_banner(people, executed, client_for):
     banner = page(board).xpath('//*[contains(@class, "banner-exercise")]')
     assert banner and banner[0].text_content().strip() == "EXERCISE — not a real incident"
     assert ("state_eoc", "stand_up", "2026-10-07 15:02 UTC") in duty_set(board)  # sent 14:02Z
-    assert page(board).xpath('//article//span[contains(@class, "badge exercise")]')
+    assert page(board).xpath('//tr[contains(@class, "duty-row")]'
+                             '//span[contains(@class, "badge exercise")]')
+    assert page(cards_of(client, response.headers["Location"])).xpath(
+        '//article//span[contains(@class, "badge exercise")]')
     listing = client.get("/incidents")
     assert page(listing).xpath('//tbody//span[contains(@class, "badge exercise")]')
     plain = client.get(f"/incidents/{ALERT_KEY}")
@@ -440,7 +479,7 @@ def test_the_board_marks_breaches_when_duties_fall_overdue(session, people, exec
     client = client_for(people.coordinator)
     record_alert(client)
     fixed_clock.now = datetime(2026, 6, 19, 5, 0, tzinfo=timezone.utc)
-    board = client.get(f"/incidents/{ALERT_KEY}")
+    board = cards_of(client, f"/incidents/{ALERT_KEY}")
     relay = board_duties(board)["harmon_county"]["duties"][("relay_warning",
                                                              "2026-06-19 04:42 UTC")]
     assert relay.xpath('.//span[@class="badge state-breached"]')
@@ -464,7 +503,7 @@ def test_a_partner_acknowledges_fulfils_and_declines_its_duties(session, people,
     relay_id, liaison_id = relay.id, liaison.id
     partner = client_for(people.partners["lakeside_county"])
     board_url = f"/incidents/{ALERT_KEY}"
-    board = partner.get(board_url)
+    board = cards_of(partner, board_url)
     forms = page(board).xpath(f'//article[@id="duty-{relay_id}"]//button/@formaction')
     assert forms == [f"/duties/{relay_id}/acknowledge", f"/duties/{relay_id}/fulfil",
                      f"/duties/{relay_id}/decline"]  # no waive for a partner
@@ -488,7 +527,7 @@ def test_a_partner_acknowledges_fulfils_and_declines_its_duties(session, people,
     assert declined.headers["Location"] == f"{board_url}#duty-{liaison_id}"
     assert session.get(Duty, liaison_id).state == "declined"
 
-    board = partner.get(board_url)
+    board = cards_of(partner, board_url)
     article = page(board).xpath(f'//article[@id="duty-{relay_id}"]')[0]
     duty_page = partner.get(f"/duties/{relay_id}")
     assert duty_page.status_code == 200
@@ -531,7 +570,7 @@ def test_a_coordinator_waives_with_a_reason(session, people, executed, client_fo
     record_alert(client_for(people.coordinator))
     duty = duty_of(session, ALERT_KEY, "state_patrol", "traffic_control").id
     coordinator = client_for(people.coordinator)
-    forms = page(coordinator.get(f"/incidents/{ALERT_KEY}")).xpath(
+    forms = page(cards_of(coordinator, f"/incidents/{ALERT_KEY}")).xpath(
         f'//article[@id="duty-{duty}"]//button/@formaction')
     assert f"/duties/{duty}/waive" in forms
     assert coordinator.post(f"/duties/{duty}/waive").status_code == 422
@@ -539,7 +578,7 @@ def test_a_coordinator_waives_with_a_reason(session, people, executed, client_fo
     response = coordinator.post(f"/duties/{duty}/waive", data={"note": "roads already closed"})
     assert response.status_code == 302
     assert session.get(Duty, duty).state == "waived"
-    board = coordinator.get(f"/incidents/{ALERT_KEY}")
+    board = cards_of(coordinator, f"/incidents/{ALERT_KEY}")
     article = page(board).xpath(f'//article[@id="duty-{duty}"]')[0]
     assert article.xpath('.//span[@class="badge state-waived"]')
     explained = page_text(coordinator.get(f"/duties/{duty}?fragment=1"))

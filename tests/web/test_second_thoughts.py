@@ -20,6 +20,7 @@ from .test_incident_pages import (ALERT_KEY, INCIDENTS, duty_of, fixed_clock,  #
                                   no_inline_code, page, page_text, record_alert, upload)
 
 BOARD = f"/incidents/{ALERT_KEY}"
+CARDS = f"{BOARD}?view=cards"  # the board's cards: each duty with all its actions
 LAKESIDE = "Lakeside County Office of Emergency Management"
 
 
@@ -49,7 +50,7 @@ def test_fulfil_takes_an_optional_note_from_the_form(session, people, executed, 
     record_alert(client_for(people.coordinator))
     relay = duty_of(session, ALERT_KEY, "lakeside_county", "relay_warning").id
     partner = client_for(people.partners["lakeside_county"])
-    card = page(partner.get(BOARD)).xpath(f'//article[@id="duty-{relay}"]')[0]
+    card = page(partner.get(CARDS)).xpath(f'//article[@id="duty-{relay}"]')[0]
     details = card.xpath('.//details[contains(@class, "reason-form")]')[0]
     assert text(details.xpath("./summary")[0]) == "Add a note or decline…"
     assert text(details.xpath(".//label")[0]) == \
@@ -76,7 +77,7 @@ def test_a_coordinator_reopens_a_fulfilled_duty_with_a_reason(session, people, e
     partner.post(f"/duties/{relay}/fulfil", data={"note": "sirens and radio"})
 
     # The closed duty shows who closed it, when and why; only a coordinator may reopen it.
-    board = coordinator.get(BOARD)
+    board = coordinator.get(CARDS)
     card = page(board).xpath(f'//article[@id="duty-{relay}"]')[0]
     closed = card.xpath('.//p[contains(@class, "closed-by")]')[0]
     assert text(closed) == "fulfilled by Signer of lakeside_county, 2026-06-18 12:05 UTC: " \
@@ -86,7 +87,7 @@ def test_a_coordinator_reopens_a_fulfilled_duty_with_a_reason(session, people, e
         "Reopen…"
     assert text(card.xpath('.//details//label')[0]) == "Reason (required)"
     no_inline_code(board)
-    assert actions_of(partner.get(BOARD), relay) == []
+    assert actions_of(partner.get(CARDS), relay) == []
     assert "fulfilled by Signer of lakeside_county" in page_text(partner.get(BOARD))
 
     assert partner.post(f"/duties/{relay}/reopen", data={"note": "we erred"}).status_code == 403
@@ -105,6 +106,7 @@ def test_a_coordinator_reopens_a_fulfilled_duty_with_a_reason(session, people, e
     board = coordinator.get(BOARD)
     title = session.get(Duty, relay).title
     assert f"{title} (lakeside_county): reopened, acknowledged again." in page_text(board)
+    board = coordinator.get(CARDS)
     duty = session.get(Duty, relay)
     assert duty.state == "acknowledged" and duty.fulfilled_at is None
     card = page(board).xpath(f'//article[@id="duty-{relay}"]')[0]
@@ -125,7 +127,7 @@ def test_a_coordinator_reopens_a_fulfilled_duty_with_a_reason(session, people, e
 
     # Fulfilled again, the card shows the new closing (not a cached copy of the first one).
     partner.post(f"/duties/{relay}/fulfil", data={"note": "north sirens fixed"})
-    card = page(coordinator.get(BOARD)).xpath(f'//article[@id="duty-{relay}"]')[0]
+    card = page(coordinator.get(CARDS)).xpath(f'//article[@id="duty-{relay}"]')[0]
     assert text(card.xpath('.//p[contains(@class, "closed-by")]')[0]) == \
         "fulfilled by Signer of lakeside_county, 2026-06-18 12:30 UTC: north sirens fixed"
 
@@ -140,7 +142,7 @@ def test_a_reopened_duty_past_due_is_breached_on_the_board(session, people, exec
     fixed_clock.now = datetime(2026, 6, 19, 7, 0, tzinfo=timezone.utc)
     assert coordinator.post(f"/duties/{liaison}/reopen",
                             data={"note": "an officer is back"}).status_code == 302
-    board = coordinator.get(BOARD)
+    board = coordinator.get(CARDS)
     card = page(board).xpath(f'//article[@id="duty-{liaison}"]')[0]
     assert card.xpath('.//span[@class="badge state-breached"]')
     assert session.get(Duty, liaison).state == "breached"  # recorded by the breach check
@@ -175,10 +177,10 @@ def test_a_may_duty_offers_no_fulfilment(session, people, executed, client_for):
     record_alert(coordinator)
     guard = duty_of(session, ALERT_KEY, "columbia_guard", "high_water").id
     partner = client_for(people.partners["columbia_guard"])
-    board = partner.get(BOARD)
+    board = partner.get(CARDS)
     assert actions_of(board, guard) == ["acknowledge", "decline"]
     assert "Mark fulfilled" not in text(page(board).xpath(f'//article[@id="duty-{guard}"]')[0])
-    assert actions_of(coordinator.get(BOARD), guard) == ["acknowledge", "decline", "waive"]
+    assert actions_of(coordinator.get(CARDS), guard) == ["acknowledge", "decline", "waive"]
     assert actions_of(partner.get(f"/duties/{guard}"), guard) == ["acknowledge", "decline"]
     refused = partner.post(f"/duties/{guard}/fulfil")
     assert refused.status_code == 422
@@ -207,9 +209,9 @@ def test_a_must_not_duty_offers_acknowledgement_only(session, people, executed, 
     record_alert(coordinator)
     ban = duty_of(session, ALERT_KEY, "pine_ridge_county", "no_self_dispatch").id
     partner = client_for(people.partners["pine_ridge_county"])
-    assert actions_of(partner.get(BOARD), ban) == ["acknowledge"]
-    assert actions_of(coordinator.get(BOARD), ban) == ["acknowledge"]
-    assert not page(partner.get(BOARD)).xpath(f'//article[@id="duty-{ban}"]//details'
+    assert actions_of(partner.get(CARDS), ban) == ["acknowledge"]
+    assert actions_of(coordinator.get(CARDS), ban) == ["acknowledge"]
+    assert not page(partner.get(CARDS)).xpath(f'//article[@id="duty-{ban}"]//details'
                                               '[contains(@class, "reason-form")]')
     for client, action, done in ((partner, "fulfil", "fulfilled"),
                                  (partner, "decline", "declined"),

@@ -77,7 +77,14 @@
       .then(function (html) {
         var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("board");
         if (!fresh) { return; }
+        // The groups someone opened stay open (the page is sent with every group folded).
+        var opened = Array.prototype.map.call(
+          board.querySelectorAll("details.board-group[open]"), function (d) { return d.id; });
         board.innerHTML = fresh.innerHTML;
+        opened.forEach(function (id) {
+          var group = document.getElementById(id);
+          if (group && group.tagName === "DETAILS") { group.open = true; }
+        });
         board.setAttribute("data-version", version);
         etag = tag;  // only now: a refresh skipped or failed is tried again on the next poll
         tick();

@@ -24,12 +24,13 @@ from agreements.incidents import (LIVE_STATES, ExpiredAlert, _referenced_inciden
                                   check_breaches, get_incident,
                                   holds_several, parse_incident, record_incident,
                                   record_incidents, update_incident)
+from agreements.reports import board as glance
 from agreements.reports.facts import facts_of
 from agreements.models import Duty, DutyEvent, Organisation, Revision, User
 from markupsafe import Markup
 
 from engine import limits
-from web import fragments, local_time
+from web import board_view, fragments, local_time
 from web.db import db
 
 from web.filters import countdown, duty_urls, sentence
@@ -310,9 +311,10 @@ def board(key: str):
     if not can_see_incident(user, session, incident):
         raise NotFound(f"there is no incident '{key}'")
     now = clock.utcnow()
-    history = request.args.get("history") == "1"
-    # A board of hundreds of duties reads plain columns; the cards come from the per-worker
-    # cache (web/fragments.py), and explanations and histories are fetched on demand.
+    query = glance.parse_query(request.args)  # the view kept in the address; 400 if unknown
+    history = query.history
+    # A board of hundreds of duties reads plain columns; the rows and cards come from the
+    # per-worker cache (web/fragments.py), and explanations and histories are fetched on demand.
     rows = session.execute(select(*BOARD_COLUMNS).where(Duty.incident_id == incident.id)).all()
     duties = sorted(visible_duties(user, rows), key=_state_order)
     current = [d for d in duties if d.state != "superseded"]
@@ -322,28 +324,46 @@ def board(key: str):
         superseded = sorted(session.scalars(select(Duty).where(Duty.id.in_(wanted))).all(),
                             key=_state_order) if wanted else []
     names = _party_names(session, duties)
+    states = {d.id: effective_state(d, now) for d in duties}
+    # The filters: the counts by state are of every state, the rest of the view of those asked.
+    counted = glance.filter_duties(current, states, names, query, with_state=False)
+    shown = glance.filter_duties(counted, states, names, query)
     groups: dict[str, list] = {}
-    for duty in current:
+    for duty in shown:
         groups.setdefault(duty.party_id, []).append(duty)
     ordered = sorted(groups.items(), key=lambda kv: (_state_order(kv[1][0])[:2],
                                                      names.get(kv[0], kv[0]).lower()))
-    states = {d.id: effective_state(d, now) for d in duties}
-    tally = {}
-    for duty in current:
-        tally[states[duty.id]] = tally.get(states[duty.id], 0) + 1
     here = request.full_path.rstrip("?")
     actions = {d.id: allowed_actions(user, d, now) for d in duties}
-    closings = closing_events(session, current)
-    cards = _duty_cards(session, ordered, states, actions, names, now, here, closings)
-    reach = reach_of(session, [d.id for d in current])
+    closings = closing_events(session, shown)
+    reach = reach_of(session, [d.id for d in shown])
+    if query.view == "cards":
+        cards, table = _duty_cards(session, ordered, states, actions, names, now, here,
+                                   closings), None
+    else:
+        cards = None
+        table = board_view.table_context(
+            glance.collapse_prohibitions(shown) if query.group != "party"
+            else [glance.Row([d]) for d in shown],
+            query, states, actions, names, reach, now, here, incident.key)
+    by_party: dict[str, list] = {}
+    for duty in current:
+        by_party.setdefault(duty.party_id, []).append(duty)
     return render_template(
         "incidents/board.html", incident=incident, groups=ordered, superseded=superseded,
-        history=history, names=names, states=states, tally=tally, now=now, here=here,
+        history=history, names=names, states=states, now=now, here=here,
         actions=actions, cards=cards, message=incident.latest_message,
         facts=facts_of(incident, local_time.fact_time),
-        declined=declined_musts(session, user, current, closings, names),
-        reach=reach, gaps=(gaps(session, list(groups), reach, groups)
-                           if user.role in ("coordinator", "admin") else {}),
+        query=query, table=table, tally=glance.tally(counted, states),
+        strip=glance.next_deadlines(shown, states, now), choices=glance.options(current, names),
+        closed=[(d, closings[d.id]) for d in shown if d.id in closings],
+        superseded_count=sum(d.state == "superseded" for d in duties),
+        declined=declined_musts(session, user, current, closing_events(session, [
+            d for d in current if d.state == "declined" and d.modality == "must"]), names),
+        reach=reach, reach_rows=board_view.reach_rows(ordered, states, names, reach),
+        gaps=(gaps(session, list(by_party), reach_of(session, [
+            d.id for d in current]) if query.filtered else reach, by_party)
+            if user.role in ("coordinator", "admin") else {}),
         version=board_version(session, incident),
         **{k: v for k, v in channel_board_context(session, user, incident).items()
            if k != "incident"},
@@ -354,7 +374,8 @@ def board(key: str):
 
 
 BOARD_COLUMNS = (Duty.id, Duty.party_id, Duty.state, Duty.due, Duty.modality, Duty.exercise,
-                 Duty.agreement_slug, Duty.clause, Duty.costs, Duty.revision_id, Duty.past)
+                 Duty.agreement_slug, Duty.clause, Duty.costs, Duty.revision_id, Duty.past,
+                 Duty.title, Duty.action)
 
 
 def _duty_cards(session, groups, states, actions, names, now, here,
