@@ -121,7 +121,10 @@ def _submission(fields: list[FormField] | None, kept: dict):
     source = request.form.get("source", "paste")
     kept.update(source=source, text=request.form.get("incident_text", ""))
     if source == "form" and fields is not None:
-        data, kept["values"] = incident_from_form(fields, request.form)
+        kept["unclear"] = {}  # times the clocks skip or repeat in the user's zone
+        data, kept["values"] = incident_from_form(fields, request.form,
+                                                  zone=local_time.viewer_zone_name(),
+                                                  unclear=kept["unclear"])
         kept["built"] = json.dumps(data, indent=2, ensure_ascii=False)
         return kept["built"]
     if source == "file":
@@ -219,6 +222,7 @@ def new():
         text = None
         try:
             text = _submission(fields, kept)
+            local_time.refuse_unclear(kept.get("unclear"))
             as_past = request.form.get("as_past") == "yes"
             if holds_several(text):
                 return _recorded_several(record_incidents(db(), _user(), text,
@@ -239,7 +243,7 @@ def new():
             return redirect(url_for("incidents.board", key=incident.key))
     if not kept["values"]:
         kept["values"] = {"status": "actual",
-                          "reported_at": clock.utcnow().strftime("%Y-%m-%dT%H:%M")}
+                          "reported_at": local_time.form_value(clock.utcnow())}
     return render_template("incidents/new.html", fields=fields, in_force=in_force, kept=kept,
                            groups=field_groups(db(), fields), errors=errors,
                            expired=expired), status
