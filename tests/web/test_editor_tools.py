@@ -110,6 +110,10 @@ def test_the_reference_page_has_a_section_for_every_keyword(app, people, client_
     assert KEYWORDS | {"governing law", "withdrawal notice"} <= set(HELP) | {
         "governing", "withdrawal"}
     assert app.test_client().get("/help/language").status_code == 302  # sign in first
+    # Every page a signed-in user sees links to it at its foot.
+    home = client_for(people.partners["lakeside_county"]).get("/my/duties")
+    assert '<a href="/help/language">The agreement language</a></footer>' in \
+        home.get_data(as_text=True)
 
 
 def test_without_the_document_the_reference_page_says_so(app, people, client_for, monkeypatch,
