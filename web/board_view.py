@@ -14,6 +14,18 @@ from web.filters import countdown
 QUICK = ("acknowledge", "fulfil")  # done from the row; the others need a note: the duty page
 
 
+class _Key(tuple):
+    """A kept row's key, whose hash is worked out once: it is looked up several times a page,
+    and it holds every Reach of the duty."""
+
+    def __hash__(self):
+        try:
+            return self._hash
+        except AttributeError:
+            self._hash = tuple.__hash__(self)
+            return self._hash
+
+
 def _zone_key() -> tuple:
     """What the times a row shows depend on besides the duty: the user's (and organisation's)
     time zone, once the `utc` filter shows times in it."""
@@ -78,18 +90,18 @@ def _rows_html(rows, states, actions, names, reach, reached, now, context) -> di
     zone = _zone_key()
     keys, clocks, said = {}, {}, {}
     for row in rows:
-        lead = row.lead
+        lead, rid = row.lead, row.ids
         if lead.due is not None and lead.due not in said:  # hundreds of duties, a few times
             said[lead.due] = countdown(lead.due, now)
-        clocks[row.ids] = said.get(lead.due)
-        keys[row.ids] = (
-            "row", database, row.ids, tuple(states[d.id] for d in row.duties),
+        clocks[rid] = said.get(lead.due)
+        keys[rid] = _Key((
+            "row", database, rid, tuple(states[d.id] for d in row.duties),
             lead.due is not None and lead.due < now, lead.past,
             tuple(tuple(actions[d.id]) for d in row.duties),
             tuple(names.get(d.party_id, d.party_id) for d in row.duties),
             tuple(reached[d.id] for d in row.duties),
             tuple(tuple(reach.get(d.id, ())) for d in row.duties),  # Reach: frozen, hashable
-            context["patterns"], zone)
+            context["patterns"], zone))
     found = fragments.cached(keys.values())
     missing = [row for row in rows if keys[row.ids] not in found]
     if missing:
@@ -124,8 +136,8 @@ def reach_rows(groups, states, names, reach) -> Markup:
         for d in duties:
             reaches = tuple(reach.get(d.id, ()))
             if reaches:
-                keys[d.id] = ("reach", database, d.id, name, d.agreement_slug, d.clause,
-                              states[d.id] == "acknowledged", reaches, zone)
+                keys[d.id] = _Key(("reach", database, d.id, name, d.agreement_slug, d.clause,
+                                   states[d.id] == "acknowledged", reaches, zone))
     found = fragments.cached(keys.values())
     missing = [(d, key) for d, key in ((d, keys.get(d.id)) for _p, ds in groups for d in ds)
                if key is not None and key not in found]

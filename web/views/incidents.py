@@ -338,7 +338,13 @@ def board(key: str):
     ordered = sorted(groups.items(), key=lambda kv: (_state_order(kv[1][0])[:2],
                                                      names.get(kv[0], kv[0]).lower()))
     here = request.full_path.rstrip("?")
-    actions = {d.id: allowed_actions(user, d, now) for d in duties}
+    offered: dict[tuple, list] = {}  # what is offered depends on these alone: a few kinds
+    for d in duties:
+        kind = (d.state, states[d.id], d.modality, d.party_id == user.organisation_id)
+        if kind not in offered:
+            offered[kind] = allowed_actions(user, d, now)
+    actions = {d.id: offered[(d.state, states[d.id], d.modality,
+                              d.party_id == user.organisation_id)] for d in duties}
     closings = closing_events(session, shown)
     reach = reach_of(session, [d.id for d in shown])
     if query.view == "cards":
