@@ -7,14 +7,13 @@ from datetime import timedelta
 
 from flask import Flask, g, request
 from flask_login import LoginManager
-from flask_wtf.csrf import CSRFProtect
 
 from agreements.db import database_url, instance_path, make_engine, session_factory, upgrade
 from agreements.keys import server_key
 from agreements.models import User
+from web.csrf import csrf  # noqa: F401 - also reachable as web.app.csrf, as before
 from web.db import db  # noqa: F401 - also reachable as web.app.db, as before
 
-csrf = CSRFProtect()
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Sign in to see this page."

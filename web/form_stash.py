@@ -26,6 +26,7 @@ from flask_wtf.csrf import CSRFError
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from agreements import accounts, clock
+from web.csrf import csrf
 from web.db import db
 
 FIELD = "kept_form"
@@ -95,7 +96,6 @@ def _fresh() -> bool:
     """Whether the form's CSRF token is this session's (always, when CSRF is off)."""
     if not current_app.config.get("WTF_CSRF_ENABLED", True):
         return True
-    from web.app import csrf
     try:
         csrf.protect()
     except CSRFError:
@@ -176,6 +176,5 @@ def keeps_typed_form(view):
             data["_by"] = session["_user_id"]
         return _sign_in_page(stash(data), 401)
 
-    from web.app import csrf
     csrf.exempt(wrapper)  # checked in the wrapper, which keeps the form when the check fails
     return wrapper

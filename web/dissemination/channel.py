@@ -11,7 +11,7 @@ from agreements.dissemination import channel as ops
 from agreements.dissemination.models import ChannelMessage
 from web import api
 from web.api_json import _time
-from web.app import csrf
+from web.csrf import csrf
 from web.db import db
 
 bp = Blueprint("channel", __name__)
