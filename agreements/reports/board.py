@@ -3,6 +3,7 @@ pure functions over duty rows (anything with the Duty columns' attributes)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -14,6 +15,7 @@ MODALITIES = ("must", "may", "must not")
 SORTS = ("due", "party", "clause", "modality", "action", "countdown", "state", "reached")
 GROUPS = ("party", "clause")
 VIEWS = ("table", "cards")
+_NUMBERS = re.compile(r"(\d+)")
 MAX_TEXT = 200          # a filter value longer than this is no party, clause or search
 MAX_VALUES = 50         # repeated values of one filter
 NEXT_DEADLINES = 5
@@ -218,8 +220,15 @@ def _state_rank(row: Row, states: dict) -> int:
     return min(STATES.index(states[d.id]) for d in row.duties)
 
 
-def _party_key(row: Row, names: dict) -> str:
-    return min(names.get(d.party_id, d.party_id).casefold() for d in row.duties)
+def reading_order(text: str) -> tuple:
+    """A name's key in the order a person reads a list: case aside, and numbers by their value
+    ("Zone 2" before "Zone 10")."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part)
+                 for part in _NUMBERS.split(text.casefold()) if part)
+
+
+def _party_key(row: Row, names: dict) -> tuple:
+    return min(reading_order(names.get(d.party_id, d.party_id)) for d in row.duties)
 
 
 def sort_rows(rows: list[Row], query: BoardQuery, states: dict, names: dict,
@@ -232,12 +241,13 @@ def sort_rows(rows: list[Row], query: BoardQuery, states: dict, names: dict,
         return row.lead.due
 
     def tie(row):
-        return (_party_key(row, names), row.lead.agreement_slug, row.lead.clause, row.lead.id)
+        return (_party_key(row, names), row.lead.agreement_slug, reading_order(row.lead.clause),
+                row.lead.id)
 
     column = "due" if query.sort == "countdown" else query.sort
     keys = {
         "party": lambda r: _party_key(r, names),
-        "clause": lambda r: (r.lead.clause, r.lead.agreement_slug),
+        "clause": lambda r: (reading_order(r.lead.clause), r.lead.agreement_slug),
         "modality": lambda r: MODALITIES.index(r.lead.modality)
         if r.lead.modality in MODALITIES else len(MODALITIES),
         "action": lambda r: (r.lead.action or "").casefold(),
@@ -285,12 +295,12 @@ def group_rows(rows: list[Row], by: str, names: dict) -> list[Group]:
             key = f"{lead.agreement_slug}.{lead.clause}"
             group = groups.setdefault(key, Group(key, f"{lead.clause} ({lead.agreement_slug})"))
             group.rows.append(row)
-    return sorted(groups.values(), key=lambda g: (g.label.casefold(), g.key))
+    return sorted(groups.values(), key=lambda g: (reading_order(g.label), g.key))
 
 
 def options(duties, names: dict) -> dict[str, list[tuple[str, str]]]:
     """The values each filter offers, from the duties the user may see: (value, label)."""
-    parties = sorted({d.party_id for d in duties}, key=lambda p: names.get(p, p).casefold())
+    parties = sorted({d.party_id for d in duties}, key=lambda p: reading_order(names.get(p, p)))
     return {"party": [(p, names.get(p, p)) for p in parties],
             "agreement": [(a, a) for a in sorted({d.agreement_slug for d in duties})],
             "modality": [(m, m) for m in MODALITIES if any(d.modality == m for d in duties)],

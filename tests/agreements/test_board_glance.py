@@ -244,3 +244,17 @@ def test_the_filters_offer_what_the_user_may_see():
     assert choices["agreement"] == [("aid", "aid"), ("plan", "plan")]
     assert choices["modality"] == [("must", "must"), ("must not", "must not")]
     assert [v for v, _ in choices["state"]] == list(glance.STATES)
+
+
+def test_numbered_names_sort_as_they_are_read_in_rows_groups_and_filters():
+    names = {f"z{n}": f"Zone {n} County" for n in (1, 2, 10, 11)}
+    duties = [duty(p, c) for p in ("z11", "z10", "z2", "z1") for c in ("step_10", "step_2")]
+    rows = glance.sort_rows([Row([d]) for d in duties], parse_query(MultiDict({"sort": "party"})),
+                            states_of(duties), names)
+    assert [(r.lead.party_id, r.lead.clause) for r in rows] == [
+        ("z1", "step_2"), ("z1", "step_10"), ("z2", "step_2"), ("z2", "step_10"),
+        ("z10", "step_2"), ("z10", "step_10"), ("z11", "step_2"), ("z11", "step_10")]
+    groups = glance.group_rows(rows, "party", names)
+    assert [g.label for g in groups] == ["Zone 1 County", "Zone 2 County", "Zone 10 County",
+                                         "Zone 11 County"]
+    assert [v for v, _ in glance.options(duties, names)["party"]] == ["z1", "z2", "z10", "z11"]
