@@ -672,3 +672,67 @@ def test_capitalised_declaration_keyword_after_fields():
     line, col, message = syntax_summary(edit(("role coordinator is state", "Role coordinator is state")))
     assert (line, col) == (31, 1)
     assert "did you mean 'role'?" in message
+
+
+# ------------------------------------------------------------------ drafting mistakes (issue 12)
+
+def test_a_limit_after_costs_says_what_a_costs_line_is():
+    d = syntax_error(edit(("costs borne by requesting", "costs borne by requesting up to 10000")))
+    assert d.render() == (
+        "lakeside.agreement:48:29: error: unexpected 'up' after the costs: a costs line is "
+        "'costs borne by ROLE', 'costs shared equally by ROLE, ...' or 'costs shared ROLE N%, "
+        "ROLE N%, ...', with no limit; a limit such as 'up to 10000' belongs in the clause's "
+        "text\n"
+        "   48 |   costs borne by requesting up to 10000\n"
+        "      |                             ^^")
+
+
+def test_other_words_after_costs_say_what_a_costs_line_is():
+    assert syntax_summary(edit(("costs borne by requesting",
+                                "costs shared equally by requesting, lakeside each"))) == (
+        48, 48, "unexpected 'each' after the costs: a costs line is 'costs borne by ROLE', "
+                "'costs shared equally by ROLE, ...' or 'costs shared ROLE N%, ROLE N%, ...'")
+
+
+def test_a_number_with_separators_says_to_write_it_without():
+    d = syntax_error(edit(("unless incident.displaced > 5000", "unless incident.amount > 10,000")))
+    assert d.render() == (
+        "lakeside.agreement:47:28: error: numbers are written without separators: write 10000, "
+        "not 10,000\n"
+        "   47 |   unless incident.amount > 10,000\n"
+        "      |                            ^^^^^^")
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    pytest.param("incident.displaced >= 500", "incident.displaced >= 1,500",
+                 (37, 54, "numbers are written without separators: write 1500, not 1,500"),
+                 id="in-a-trigger"),
+    pytest.param("incident.displaced > 5000", "incident.displaced > 5,000.5",
+                 (47, 31, "numbers are written without separators: write 5000.5, not 5,000.5"),
+                 id="with-decimals"),
+])
+def test_numbers_with_separators_elsewhere(old, new, expected):
+    assert syntax_summary(edit((old, new))) == expected
+
+
+def test_deadline_terms_joined_by_or_point_to_whichever():
+    d = syntax_error(edit(("within 4 hours of incident.requested_at",
+                           "within 30 days of incident.requested_at or 1 week")))
+    assert d.render() == (
+        "lakeside.agreement:46:117: error: deadline terms joined by 'or' must say which of them "
+        "counts: close them with ', whichever is earlier' or ', whichever is later' (within 30 "
+        "days of incident.requested_at or 1 week, whichever is earlier)\n"
+        '   46 |   assisting must "deploy one Type 1 engine strike team to the staging area" '
+        "within 30 days of incident.requested_at or 1 week\n"
+        "      | " + " " * 116 + "^^")
+
+
+def test_or_inside_the_action_is_not_taken_for_deadline_terms():
+    line, col, message = syntax_summary(edit((
+        'assisting may "withhold resources needed to protect its own jurisdiction"',
+        'assisting may "act within a day or two" within 1 day or')))
+    assert "whichever" in message and (line, col) == (56, 56)
+    line, col, message = syntax_summary(edit((
+        'assisting may "withhold resources needed to protect its own jurisdiction"',
+        'assisting may "act within a day or two" maybe')))
+    assert "whichever" not in message
