@@ -344,7 +344,8 @@ def test_evaluate_bad_incident_message_as_in_interfaces(workdir):
     result = compact("evaluate", "lakeside.agreement", "--incident", "incident.json")
     assert result.exit_code == 1
     assert result.stderr == (
-        "incident.json: error: $.displaced: 'many' is not of type 'number' (field 'displaced' "
+        "incident.json: error: $.displaced: 'many' is not a number: write digits without quotes, "
+        "such as 12 or 0.5 (field 'displaced' "
         f"of agreement {LAKESIDE_ID})\n")
     assert result.stdout == ""
 

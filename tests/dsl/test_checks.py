@@ -463,7 +463,8 @@ def test_example_incident_that_does_not_fit_the_fields():
     text = edit(('"displaced": 120,', '"displaced": "many",'))
     assert check_summary(text) == [
         ("error", 63, 12, "example 'severe flood in Lakeside with a request': the incident is "
-                          "invalid: $.displaced: 'many' is not of type 'number'")]
+                          "invalid: $.displaced: 'many' is not a number: write digits without "
+                          "quotes, such as 12 or 0.5")]
 
 
 def test_example_without_incident():
