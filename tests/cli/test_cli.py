@@ -250,6 +250,19 @@ def test_test_agreement_with_errors_counts_as_failed(workdir):
     assert BAD_ROLE_DIAGNOSTIC in result.stderr
 
 
+def test_test_agreement_with_errors_prints_each_diagnostic_once(workdir):
+    # Named by its folder and by itself, the file is tested, and its diagnostic shown, once.
+    (workdir / "lib").mkdir()
+    (workdir / "lib" / "bad-role.agreement").write_text(BAD_ROLE, encoding="utf-8")
+    result = compact("test", "lib", "lib/bad-role.agreement", "./lib/bad-role.agreement")
+    assert result.exit_code == 1
+    assert result.stderr == BAD_ROLE_DIAGNOSTIC.replace("bad-role.agreement",
+                                                        "lib/bad-role.agreement") + "\n"
+    assert result.stdout.splitlines() == [
+        "ERROR lib/bad-role.agreement: the agreement has errors, so its examples did not run",
+        "0 passed, 1 failed"]
+
+
 # ================================================================ evaluate
 
 def test_evaluate_json_is_the_evaluation_json(workdir):
