@@ -1004,10 +1004,40 @@ clause either "Either"
 
 
 def test_trigger_explanation_names_the_trigger_and_what_it_read():
+    # One level: the trigger the clause names, then the facts, also those of the triggers it
+    # uses (not "huge: big: ...", which reads as if the severity belonged to big).
     result = run(agreement(TRIGGERS), incident(displaced=12, severity="extreme"))
     assert duty(result, "nested", "state")["because"] == [
-        "huge: big: incident.displaced >= 10 (was 12) and incident.severity >= severe "
+        "huge: incident.displaced >= 10 (was 12) and incident.severity >= severe "
         "(was extreme)"]
+
+
+def test_a_chain_of_triggers_is_explained_at_one_level():
+    chain = agreement('''
+        fields
+          declaration text
+          requested_by party
+
+        trigger declared when incident.declaration == "governor"
+        trigger activated when declared and incident.severity >= "severe"
+        trigger requested when activated and incident.requested_by is given
+
+        clause answer "Answer"
+          when requested and incident.type == "flood"
+          state must "answer the request"
+        ''')
+    result = run(chain, incident(declaration="governor", severity="extreme",
+                                 requested_by="lakeside"))
+    assert duty(result, "answer", "state")["because"] == [
+        'requested: incident.declaration == "governor" (was "governor") and incident.severity '
+        '>= severe (was extreme) and incident.requested_by is given (was "lakeside")',
+        'incident.type == "flood" (was "flood")']
+    # Each trigger the clause names directly still gives its own name.
+    twice = agreement(TRIGGERS.replace("when huge", "when huge and big"))
+    result = run(twice, incident(displaced=12, severity="extreme"))
+    assert duty(result, "nested", "state")["because"] == [
+        "huge: incident.displaced >= 10 (was 12) and incident.severity >= severe (was extreme)",
+        "big: incident.displaced >= 10 (was 12)"]
 
 
 def test_or_explains_only_the_parts_that_held():
