@@ -38,6 +38,7 @@ _DATE = re.compile(DATE_LIT_RE)
 _NUMBER = re.compile(NUMBER_RE)
 _PERCENT = re.compile(PERCENT_RE)
 _FIELD_NAME = re.compile(FIELD_NAME_RE)
+_STATUSES = ("open", "breached", "fulfilled", "lapsed")
 _SIMPLE_TYPE = re.compile(SIMPLE_TYPE_RE)
 _UNIT = re.compile(UNIT_RE)
 _WHOLE = re.compile(WHOLE_RE)
@@ -600,6 +601,8 @@ class _Reader:
         k = self.kw(loc, "expect")
         if not k:
             return None
+        warning = self.kw(k[1], "warning")
+        said = self.string(warning[1]) if warning else None
         if no := self.kw(k[1], "no"):
             if duty := self.kw(no[1], "duty"):
                 of = _need(self.kw(duty[1], "for"))
@@ -608,13 +611,23 @@ class _Reader:
             else:
                 clause, end = _need(self.ident(no[1]))
                 fields = {"kind": "no_clause", "clause": clause}
+                if of := self.kw(end, "for"):
+                    fields["party"], end = _need(self.ident(of[1]))
+        elif said is not None:
+            text, end = said
+            fields = {"kind": "warning", "text": text}
         else:
             party, end = _need(self.ident(k[1]))
             modal, end = _need(self.modality(end))
             clause, end = _need(self.ident(end))
-            by = None
+            by = status = None
             if by_kw := self.kw(end, "by"):
                 by, end = _need(self.time_value(by_kw[1]))
-            fields = {"kind": "duty", "party": party, "modality": modal, "clause": clause, "by": by}
+            for word in _STATUSES:
+                if found := self.kw(end, word):
+                    status, end = ast.Name(word, span=self.span(*found)), found[1]
+                    break
+            fields = {"kind": "duty", "party": party, "modality": modal, "clause": clause, "by": by,
+                      "status": status}
         span = self.span(k[0], end)
         return ast.ExampleItem("expect", ast.Expect(span=span, **fields), span=span), end

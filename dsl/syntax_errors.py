@@ -70,6 +70,7 @@ def syntax_diagnostic(exc: pp.ParseBaseException, text: str, filename: str) -> D
     return _diagnostic(message, text, loc, found_len, filename)
 
 
+STATUSES = ("open", "breached", "fulfilled", "lapsed")
 _COSTS_FORMS = ("'costs borne by ROLE', 'costs shared equally by ROLE, ...' or "
                 "'costs shared ROLE N%, ROLE N%, ...'")
 _SEPARATED = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
@@ -99,6 +100,24 @@ def _drafting_hint(token: str, text: str, loc: int, expected: str,
             + "' belongs in the clause's text")
         return _diagnostic(f"unexpected '{token}' after the costs: a costs line is "
                            f"{_COSTS_FORMS}{limit}", text, loc, len(token), filename)
+    said = before.split()
+    if said[:1] == ["expect"] and expected.startswith("an example line"):
+        shown = token if len(token) <= 30 else token[:27] + "..."
+        if said[1:2] == ["no"] and len(said) == 3:
+            return _diagnostic(f"expected 'for PARTY' or the end of the expect line, found "
+                               f"'{shown}'", text, loc, len(token), filename)
+        if said[1:2] != ["no"] and said[-1] in STATUSES:
+            return _diagnostic(f"expected the end of the expect line after its status, found "
+                               f"'{shown}'", text, loc, len(token), filename)
+        if said[1:2] != ["no"]:
+            hint = suggest(token, STATUSES)
+            return _diagnostic("expected a status (open, breached, fulfilled or lapsed) or the "
+                               f"end of the expect line, found '{shown}'"
+                               + (f" (did you mean '{hint}'?)" if hint else ""),
+                               text, loc, len(token), filename)
+    if said == ["expect", "warning"] and not token.startswith('"'):
+        return _diagnostic(f"expected the warning's text in double quotes, found '{token}'",
+                           text, loc, len(token), filename)
     if "whichever" not in line:
         terms = _TERMS.search(_unquoted(line))
         if token == "or" and terms and line_start + terms.start(1) == loc:
