@@ -69,6 +69,7 @@ class _Reader(ExampleReader):
     grammar would try its next alternative, or raises Unsure where the grammar would stop."""
 
     __slots__ = ("s", "n", "starts")
+    need = staticmethod(_need)
 
     def __init__(self, s: str):
         self.s = s
