@@ -49,17 +49,10 @@ def _expand(paths: tuple[str, ...]) -> list[str]:
                 raise CompactError(Diagnostic("error", "no .agreement files in this folder",
                                               None, p))
             for f in found:
-                out.setdefault(_same_file(f), f)
+                out.setdefault(str(Path(f).resolve()), f)
         else:
-            out.setdefault(_same_file(p), p)
+            out.setdefault(str(path.resolve()), p)
     return list(out.values())
-
-
-def _same_file(path: str) -> str:
-    try:
-        return str(Path(path).resolve())
-    except (OSError, RuntimeError):
-        return path
 
 
 def _echo_diagnostics(diagnostics: list[Diagnostic]) -> None:
