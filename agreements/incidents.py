@@ -61,7 +61,7 @@ def parse_incident(text: str | bytes) -> EngineIncident:
     except IncidentError as exc:
         raise Invalid("the incident cannot be read: " + "; ".join(exc.messages), exc.messages)
     if not incident.id:
-        raise Invalid("the incident cannot be read: $: 'id' is a required property")
+        raise Invalid("the incident cannot be read: $: the incident gives no 'id', which is required")
     return incident
 
 

@@ -248,13 +248,16 @@ class ClauseDecl(Node):
 
 @dataclass(frozen=True)
 class Expect(Node):
-    """kind: duty (party, modality, clause, by), no_clause (clause), no_duty (party)."""
+    """kind: duty (party, modality, clause, by, status), no_clause (clause, and party when
+    `for PARTY` limits it), no_duty (party), warning (text)."""
 
     kind: str
     party: Name | None = None
     modality: str | None = None
     clause: Name | None = None
     by: Literal | None = None
+    status: Name | None = None  # open, breached, fulfilled or lapsed
+    text: Literal | None = None
 
 
 @dataclass(frozen=True)

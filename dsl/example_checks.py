@@ -8,6 +8,15 @@ from dsl import ast
 from dsl.errors import Span
 
 
+# The statuses a duty of each modality can have (`lapsed`: a permission whose time is past).
+STATUSES = {"must": ("open", "breached", "fulfilled"), "may": ("open", "lapsed"),
+            "must not": ("open",)}
+
+
+def _either(words) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
 class ExampleChecks:
     """The checker's example checks (a part of dsl.checker.Checker)."""
 
@@ -34,6 +43,13 @@ class ExampleChecks:
             if exp.clause is not None and exp.clause.name not in s.clauses:
                 self.error(exp.clause.span, f"unknown clause '{exp.clause.name}'"
                                             f"{self.hint(exp.clause.name, s.clauses)}")
+            if exp.status is not None and exp.status.name not in STATUSES[exp.modality]:
+                self.error(exp.status.span, f"a '{exp.modality}' duty is never "
+                                            f"{exp.status.name}: it is "
+                                            f"{_either(STATUSES[exp.modality])}")
+            if exp.kind == "warning" and not exp.text.value.strip():
+                self.error(exp.text.span, "the warning's text is empty; quote a part of the "
+                                          "warning expected")
 
     def check_example_json(self, lit: ast.Literal) -> None:
         try:

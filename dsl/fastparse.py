@@ -17,6 +17,7 @@ import pyparsing as pp
 
 from dsl import ast
 from dsl.errors import Span
+from dsl.fastparse_examples import ExampleReader
 from dsl.timestamps import parse_time
 from dsl.tokens import (
     COMPARISON_RE, DATE_LIT_RE, DECLARATION_KEYWORDS, FIELD_NAME_RE, KEYWORD_CHARS, KINDS,
@@ -62,12 +63,13 @@ def _need(result):
     return result
 
 
-class _Reader:
+class _Reader(ExampleReader):
     """Each method reads one element of the grammar at `loc` (white space first, as pyparsing
     does) and returns (node, end) where `end` is the end of its last token, None where the
     grammar would try its next alternative, or raises Unsure where the grammar would stop."""
 
     __slots__ = ("s", "n", "starts")
+    need = staticmethod(_need)
 
     def __init__(self, s: str):
         self.s = s
@@ -583,38 +585,3 @@ class _Reader:
             deadline, end = deadline
         return ast.Statement(subject, modal[0], action, deadline,
                              span=self.span(subject.span.start, end)), end
-
-    def decl_example(self, k):
-        name, end = _need(self.string(k[1]))
-        items, end = self.many(end, self.example_item)
-        self.end_of(end)
-        return ast.ExampleDecl(name, tuple(items), span=self.span(k[0], end)), end
-
-    def example_item(self, loc: int):
-        if k := self.kw(loc, "incident"):
-            text, end = _need(self.string(k[1]))
-            return ast.ExampleItem("incident", text, span=self.span(k[0], end)), end
-        if k := self.kw(loc, "at"):
-            time, end = _need(self.time_value(k[1]))
-            return ast.ExampleItem("at", time, span=self.span(k[0], end)), end
-        k = self.kw(loc, "expect")
-        if not k:
-            return None
-        if no := self.kw(k[1], "no"):
-            if duty := self.kw(no[1], "duty"):
-                of = _need(self.kw(duty[1], "for"))
-                party, end = _need(self.ident(of[1]))
-                fields = {"kind": "no_duty", "party": party}
-            else:
-                clause, end = _need(self.ident(no[1]))
-                fields = {"kind": "no_clause", "clause": clause}
-        else:
-            party, end = _need(self.ident(k[1]))
-            modal, end = _need(self.modality(end))
-            clause, end = _need(self.ident(end))
-            by = None
-            if by_kw := self.kw(end, "by"):
-                by, end = _need(self.time_value(by_kw[1]))
-            fields = {"kind": "duty", "party": party, "modality": modal, "clause": clause, "by": by}
-        span = self.span(k[0], end)
-        return ast.ExampleItem("expect", ast.Expect(span=span, **fields), span=span), end

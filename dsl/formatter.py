@@ -199,11 +199,16 @@ def render_example_item(item: ast.ExampleItem):
         if exp.kind == "no_duty":
             yield f"{INDENT}expect no duty for {exp.party.name}"
         elif exp.kind == "no_clause":
-            yield f"{INDENT}expect no {exp.clause.name}"
+            yield f"{INDENT}expect no {exp.clause.name}" + (
+                f" for {exp.party.name}" if exp.party is not None else "")
+        elif exp.kind == "warning":
+            yield f"{INDENT}expect warning {quote(exp.text.value)}"
         else:
             text = f"{INDENT}expect {exp.party.name} {exp.modality} {exp.clause.name}"
             if exp.by is not None:
                 text += f" by {exp.by.raw}"
+            if exp.status is not None:
+                text += f" {exp.status.name}"
             yield text
 
 

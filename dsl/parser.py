@@ -456,19 +456,33 @@ def grammar() -> pp.ParserElement:
             if parts[1] == "duty":
                 return ast.ExampleItem("expect", ast.Expect("no_duty", party=parts[2], span=span),
                                        span=span)
-            return ast.ExampleItem("expect", ast.Expect("no_clause", clause=parts[1], span=span),
+            return ast.ExampleItem("expect", ast.Expect(
+                "no_clause", clause=parts[1], party=parts[2] if len(parts) > 2 else None,
+                span=span), span=span)
+        if parts[0] == "warning":
+            return ast.ExampleItem("expect", ast.Expect("warning", text=parts[1], span=span),
                                    span=span)
-        party_name, modal, clause_name, *by = parts
+        party_name, modal, clause_name, *rest = parts
+        by = next((p for p in rest if isinstance(p, ast.Literal)), None)
+        status = next((p for p in rest if isinstance(p, ast.Name)), None)
         return ast.ExampleItem("expect", ast.Expect(
-            "duty", party=party_name, modality=modal, clause=clause_name, by=by[0] if by else None,
+            "duty", party=party_name, modality=modal, clause=clause_name, by=by, status=status,
             span=span), span=span)
 
+    def status_action(s, loc, toks):
+        return ast.Name(toks[0], span=_span(s, loc, loc + len(toks[0])))
+
+    status = (K("open") | K("breached") | K("fulfilled") | K("lapsed")).set_parse_action(
+        status_action).set_name("a status (open, breached, fulfilled or lapsed)")
     expect = pp.Located(
         S(K("expect")) - (
             K("no") - (K("duty") - S(K("for")) - ident.copy().set_name("a party id")
-                       | ident.copy()).set_name("a clause id or 'duty for PARTY'")
-            | ident.copy().set_name("a party id or 'no'") - modality - ident.copy().set_name(
-                "a clause id") - pp.Optional(S(K("by")) - time_value)
+                       | ident.copy() + pp.Optional(S(K("for")) - ident.copy().set_name(
+                           "a party id"))).set_name("a clause id or 'duty for PARTY'")
+            | K("warning") + string.copy().set_name("the warning's text in double quotes")
+            | ident.copy().set_name("a party id, 'no' or 'warning \"...\"'") - modality
+            - ident.copy().set_name("a clause id") - pp.Optional(S(K("by")) - time_value)
+            - pp.Optional(status)
         )
     ).set_parse_action(expect_action)
 

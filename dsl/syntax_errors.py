@@ -33,6 +33,9 @@ def syntax_diagnostic(exc: pp.ParseBaseException, text: str, filename: str) -> D
         return _diagnostic(f"expected {expected}, found the end of the file", text,
                            len(text.rstrip()), 1, filename)
     token = match.group(0)
+    hinted = _drafting_hint(token, text, loc, expected, filename)
+    if hinted is not None:
+        return hinted
     shown = token if len(token) <= 30 else token[:27] + "..."
     message = f"expected {expected}, found '{shown}'"
 
@@ -65,6 +68,86 @@ def syntax_diagnostic(exc: pp.ParseBaseException, text: str, filename: str) -> D
         if hint:
             message += f" (did you mean '{hint}'?)"
     return _diagnostic(message, text, loc, found_len, filename)
+
+
+STATUSES = ("open", "breached", "fulfilled", "lapsed")
+_COSTS_FORMS = ("'costs borne by ROLE', 'costs shared equally by ROLE, ...' or "
+                "'costs shared ROLE N%, ROLE N%, ...'")
+_SEPARATED = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_TERMS = re.compile(r"\bwithin\b.*?\b(or)\b")
+
+
+def _drafting_hint(token: str, text: str, loc: int, expected: str,
+                   filename: str) -> Diagnostic | None:
+    """What a drafter most likely meant, for the mistakes that the grammar's 'expected ...'
+    words badly: a limit after costs, a number with separators, deadline terms joined by 'or'
+    without saying which of them counts."""
+    line_start = text.rfind("\n", 0, loc) + 1
+    line_end = text.find("\n", loc)
+    line = text[line_start:len(text) if line_end < 0 else line_end]
+    before = text[line_start:loc]
+    if token == "," and re.search(r"\d$", before):
+        number = re.search(r"\d+$", before)
+        whole = _SEPARATED.match(text, line_start + number.start())
+        if whole and whole.end() > loc:
+            written = whole.group(0)
+            return _diagnostic(f"numbers are written without separators: write "
+                               f"{written.replace(',', '')}, not {written}", text,
+                               whole.start(), len(written), filename)
+    if expected.startswith("a clause line") and before.lstrip().startswith("costs "):
+        limit = "" if token != "up" else (
+            ", with no limit; a limit such as '" + text[loc:loc + len(line) - len(before)].strip()
+            + "' belongs in the clause's text")
+        return _diagnostic(f"unexpected '{token}' after the costs: a costs line is "
+                           f"{_COSTS_FORMS}{limit}", text, loc, len(token), filename)
+    said = before.split()
+    if said[:1] == ["expect"] and expected.startswith("an example line"):
+        shown = token if len(token) <= 30 else token[:27] + "..."
+        if said[1:2] == ["no"] and len(said) == 3:
+            return _diagnostic(f"expected 'for PARTY' or the end of the expect line, found "
+                               f"'{shown}'", text, loc, len(token), filename)
+        if said[1:2] != ["no"] and said[-1] in STATUSES:
+            return _diagnostic(f"expected the end of the expect line after its status, found "
+                               f"'{shown}'", text, loc, len(token), filename)
+        if said[1:2] != ["no"]:
+            hint = suggest(token, STATUSES)
+            return _diagnostic("expected a status (open, breached, fulfilled or lapsed) or the "
+                               f"end of the expect line, found '{shown}'"
+                               + (f" (did you mean '{hint}'?)" if hint else ""),
+                               text, loc, len(token), filename)
+    if said == ["expect", "warning"] and not token.startswith('"'):
+        return _diagnostic(f"expected the warning's text in double quotes, found '{token}'",
+                           text, loc, len(token), filename)
+    if "whichever" not in line:
+        terms = _TERMS.search(_unquoted(line))
+        if token == "or" and terms and line_start + terms.start(1) == loc:
+            return _whichever(text, line_start, line, terms, filename)
+    if not before.strip():  # the error is at the start of a line: look at the line before
+        previous_end = line_start - 1
+        while previous_end > 0:
+            previous_start = text.rfind("\n", 0, previous_end) + 1
+            previous = text[previous_start:previous_end]
+            if previous.strip():
+                terms = _TERMS.search(_unquoted(previous))
+                if terms and "whichever" not in previous:
+                    return _whichever(text, previous_start, previous, terms, filename)
+                break
+            previous_end = previous_start - 1
+    return None
+
+
+def _unquoted(line: str) -> str:
+    """The line with its quoted text blanked (an action may well say 'within ... or ...')."""
+    return re.sub(r'"(?:[^"\\\n]|\\.)*"?', lambda m: " " * len(m.group(0)), line)
+
+
+def _whichever(text: str, line_start: int, line: str, terms: re.Match,
+               filename: str) -> Diagnostic:
+    written = line[terms.start():].strip()
+    return _diagnostic("deadline terms joined by 'or' must say which of them counts: close them "
+                       "with ', whichever is earlier' or ', whichever is later' "
+                       f"({written}, whichever is earlier)", text, line_start + terms.start(1),
+                       2, filename)
 
 
 def _skip_blank(text: str, loc: int) -> int:

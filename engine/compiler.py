@@ -69,13 +69,15 @@ class Clause:
 
 @dataclass(frozen=True)
 class Expectation:
-    kind: str  # duty, no_clause, no_duty
+    kind: str  # duty, no_clause (party: limited to that party), no_duty, warning
     party: str | None
     modality: str | None
     clause: str | None
     by: datetime | None
     text: str
     line: int
+    status: str | None = None  # open, breached, fulfilled, lapsed
+    warning: str | None = None  # the text some evaluation warning contains
 
 
 @dataclass(frozen=True)
@@ -320,6 +322,7 @@ def _example(e: ast.ExampleDecl) -> Example:
         expects.append(Expectation(
             x.kind, x.party.name if x.party else None, x.modality,
             x.clause.name if x.clause else None, x.by.value if x.by else None,
-            next(render_example_item(item)).strip(), x.span.line))
+            next(render_example_item(item)).strip(), x.span.line,
+            x.status.name if x.status else None, x.text.value if x.text else None))
     return Example(e.name.value, incident.value if incident else "{}",
                    at.value if at else None, tuple(expects), e.span.line)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import json
 from datetime import date, datetime
 
@@ -198,7 +199,18 @@ class TriggerCall(Cond):
         return found
 
     def explain(self, ctx) -> str:
-        return f"{self.name}: {self.cond.explain(ctx)}"
+        """`requested: FACTS`, one level: a trigger used inside another gives its facts without
+        its name (`requested: declared: ...` read as if the rest belonged to `declared`)."""
+        if _IN_TRIGGER.get():
+            return self.cond.explain(ctx)
+        token = _IN_TRIGGER.set(True)
+        try:
+            return f"{self.name}: {self.cond.explain(ctx)}"
+        finally:
+            _IN_TRIGGER.reset(token)
+
+
+_IN_TRIGGER: contextvars.ContextVar[bool] = contextvars.ContextVar("in_trigger", default=False)
 
 
 class BreachedClause(Cond):

@@ -25,9 +25,10 @@ def run_examples(agreement: CompiledAgreement) -> list[ExampleResult]:
     return [run_example(agreement, e) for e in agreement.examples]
 
 
-def _describe(duty) -> str:
+def _describe(duty, status: bool = False) -> str:
     due = f" by {duty.due_text}" if duty.due is not None else ""
-    return f"{duty.party} {duty.modality} {duty.clause}{due}"
+    return f"{duty.party} {duty.modality} {duty.clause}{due}" + (f" {duty.status}" if status
+                                                                 else "")
 
 
 def run_example(agreement: CompiledAgreement, example: Example) -> ExampleResult:
@@ -55,11 +56,26 @@ def run_example(agreement: CompiledAgreement, example: Example) -> ExampleResult
                 due = ", ".join(d.due_text or "no due time" for d in matching)
                 failures.append(f"line {x.line}: expected {x.text[len('expect '):]}, but it is "
                                 f"due {due}")
+            elif x.status is not None and not any(
+                    d.status == x.status for d in matching if x.by is None or d.due == x.by):
+                found = ", ".join(sorted({d.status for d in matching
+                                          if x.by is None or d.due == x.by}))
+                failures.append(f"line {x.line}: expected {x.text[len('expect '):]}, but it is "
+                                f"{found}")
         elif x.kind == "no_clause":
-            found = [d for d in duties if d.clause == x.clause]
+            found = [d for d in duties if d.clause == x.clause
+                     and (x.party is None or d.party == x.party)]
             if found:
-                failures.append(f"line {x.line}: expected no duty from clause {x.clause}, but "
-                                + ", ".join(_describe(d) for d in found))
+                whom = f" for {x.party}" if x.party is not None else ""
+                failures.append(f"line {x.line}: expected no duty from clause {x.clause}{whom}, "
+                                "but " + ", ".join(_describe(d) for d in found))
+        elif x.kind == "warning":
+            said = [w.message for w in evaluation.warnings]
+            if not any(x.warning in m for m in said):
+                failures.append(f"line {x.line}: expected a warning containing "
+                                f"{x.warning!r}, but " + (
+                                    "the warnings are: " + "; ".join(said) if said
+                                    else "there is no warning"))
         else:
             found = [d for d in duties if d.party == x.party]
             if found:

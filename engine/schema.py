@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -38,30 +39,34 @@ def _is_date(value) -> bool:
 
 
 def type_schema(type_name: str) -> dict:
-    """The JSON Schema of one field type of the language."""
+    """The JSON Schema of one field type of the language; `$comment` keeps the type's name, so
+    that a violation is worded in the language's types rather than JSON Schema's."""
     if is_list(type_name):
-        return {"type": "array", "items": type_schema(item_type(type_name))}
-    if type_name in SCALES:
-        return {"type": "string", "enum": [*SCALES[type_name][::-1], UNKNOWN]}
-    return {
-        "text": {"type": "string"},
-        "party": {"type": "string"},
-        "number": {"type": "number"},
-        "yes/no": {"type": "boolean"},
-        "time": {"type": "string", "format": "compact-time"},
-        "date": {"type": "string", "format": "compact-date"},
-        "fulfilment": {"type": "object", "required": ["clause", "party", "at"], "properties": {
-            "clause": {"type": "string"}, "party": {"type": "string"},
-            "at": {"type": "string", "format": "compact-time"},
-            "agreement": {"type": "string"}}},
-        "any": {},
-    }[type_name]
+        schema = {"type": "array", "items": type_schema(item_type(type_name))}
+    elif type_name == "fulfilment":
+        schema = {"type": "object", "required": ["clause", "party", "at"], "properties": {
+            "clause": type_schema("text"), "party": type_schema("party"),
+            "at": type_schema("time"), "agreement": type_schema("text")}}
+    elif type_name in SCALES:
+        schema = {"type": "string", "enum": [*SCALES[type_name][::-1], UNKNOWN]}
+    else:
+        schema = {
+            "text": {"type": "string"},
+            "party": {"type": "string"},
+            "number": {"type": "number"},
+            "yes/no": {"type": "boolean"},
+            "time": {"type": "string", "format": "compact-time"},
+            "date": {"type": "string", "format": "compact-date"},
+            "any": {},
+        }[type_name]
+    return {**schema, "$comment": type_name} if schema else schema
 
 
 def field_schema(info: FieldInfo) -> dict:
     schema = type_schema(info.type)
     if info.name in ENUM_FIELDS:
-        schema = {"type": "string", "enum": list(info.one_of or ENUM_FIELDS[info.name])}
+        schema = {"type": "string", "enum": list(info.one_of or ENUM_FIELDS[info.name]),
+                  "$comment": f"one of {info.name}"}
     return schema
 
 
@@ -108,12 +113,64 @@ def json_path(parts) -> str:
     return out
 
 
+def shown(value) -> str:
+    """A value as the message quotes it: text in single quotes, anything else as JSON."""
+    if isinstance(value, str):
+        return repr(value)
+    try:
+        text = json.dumps(value, sort_keys=True)
+    except (TypeError, ValueError):
+        return repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _either(values) -> str:
+    quoted = [repr(v) for v in values]
+    return ", ".join(quoted[:-1]) + " or " + quoted[-1] if len(quoted) > 1 else quoted[0]
+
+
+_JSON_TYPES = {"string": "text", "number": "number", "boolean": "yes/no", "array": "list of any"}
+
+
 def _message(error: jsonschema.ValidationError) -> str:
-    if error.validator == "format":
-        if error.validator_value == "compact-time":
-            return (f"{error.instance!r} is not a time with an offset, such as "
-                    "'2026-03-14T08:00:00Z'")
-        return f"{error.instance!r} is not a date such as '2026-03-14'"
+    """The violation in the words of the language's types (`'yes' is not a yes/no value: write
+    true or false`); the path is said beside it."""
+    value = shown(error.instance)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator == "required":
+        name = error.message.split("'")[1] if error.message.startswith("'") else error.message
+        if not error.absolute_path:
+            return f"the incident gives no '{name}', which is required"
+        return f"the record gives no '{name}', which a fulfilment record requires"
+    if not error.absolute_path and schema.get("type") == "object" and "$comment" not in schema:
+        return f"{value} is not an incident: write its fields between {{ and }}"
+    kind = schema.get("$comment") or _JSON_TYPES.get(schema.get("type"), "")
+    if "enum" in schema:  # a scale, or a built-in field of fixed values
+        if kind.startswith("one of "):
+            return (f"{value} is not one of the values of {kind[len('one of '):]}: write "
+                    f"{_either(schema['enum'])}")
+        kind = kind or "value"
+        article = "an" if kind[0] in "aeiou" else "a"
+        return f"{value} is not {article} {kind}: write {_either(schema['enum'])}"
+    if kind == "time":
+        return f"{value} is not a time with an offset, such as '2026-03-14T08:00:00Z'"
+    if kind == "date":
+        return f"{value} is not a date such as '2026-03-14'"
+    if kind == "yes/no":
+        return f"{value} is not a yes/no value: write true or false"
+    if kind == "number":
+        return f"{value} is not a number: write digits without quotes, such as 12 or 0.5"
+    if kind == "text":
+        return f"{value} is not text: write it in double quotes"
+    if kind == "party":
+        return f"{value} is not a party: write the organisation's id in double quotes"
+    if kind.startswith("list of "):
+        of = kind[len("list of "):]
+        of = {"fulfilment": "fulfilment records", "any": "values"}.get(of, of)
+        return f"{value} is not a list of {of}: write its values between [ and ]"
+    if kind == "fulfilment":
+        return (f"{value} is not a fulfilment record: write "
+                '{"clause": ..., "party": ..., "at": ...}')
     return error.message
 
 
@@ -174,8 +231,9 @@ def validate_value(field: str, value, schema: str, agreement: str | None) -> lis
     """Violations of one field's value against its schema (given as a `schema_key`)."""
     if surely_valid(value, _schema(schema)):
         return []
-    return [Violation(json_path([field, *e.absolute_path]), _message(e), field, agreement)
-            for e in _validator(schema).iter_errors(value)]
+    found = [Violation(json_path([field, *e.absolute_path]), _message(e), field, agreement)
+             for e in _validator(schema).iter_errors(value)]
+    return list(dict.fromkeys(found))  # a scale's type and values can fail in the same words
 
 
 def validate_document(incident: dict, schema: dict, agreement: str,
@@ -202,7 +260,7 @@ def validate_document(incident: dict, schema: dict, agreement: str,
         else:
             owner = agreement
         out.append(Violation(json_path(parts), _message(e), str(field), owner))
-    return out
+    return list(dict.fromkeys(out))  # a scale's type and values can fail in the same words
 
 
 BUILTIN_KEYS = {name: schema_key(s) for name, s in BUILTIN_SCHEMAS.items()}

@@ -513,8 +513,8 @@ def duty_action(id: int, action: str):  # noqa: A002 - the name the API document
     body = _json_object("the action")
     note = body.get("note")
     if note is not None and not isinstance(note, str):
-        raise Invalid("the note must be text", [f"$.note: {json.dumps(note)} is not of type "
-                                                 f"'string'"])
+        raise Invalid("the note must be text", [f"$.note: {json.dumps(note)} is not text: write "
+                                                 f"it in double quotes"])
     duty = db().get(Duty, id) if limits.route_id(id) else None
     if duty is None or not can_see_duty(user, duty):
         raise NotFound(f"there is no duty {id}")

@@ -40,7 +40,7 @@ def _read(path: str) -> str:
 
 def _expand(paths: tuple[str, ...]) -> list[str]:
     """Files as given; a directory stands for the `.agreement` files in it."""
-    out = []
+    out: dict[str, str] = {}  # the same file named twice (or by its folder too) counts once
     for p in paths:
         path = Path(p)
         if path.is_dir():
@@ -48,15 +48,17 @@ def _expand(paths: tuple[str, ...]) -> list[str]:
             if not found:
                 raise CompactError(Diagnostic("error", "no .agreement files in this folder",
                                               None, p))
-            out.extend(found)
+            for f in found:
+                out.setdefault(str(Path(f).resolve()), f)
         else:
-            out.append(p)
-    return out
+            out.setdefault(str(path.resolve()), p)
+    return list(out.values())
 
 
 def _echo_diagnostics(diagnostics: list[Diagnostic]) -> None:
-    for d in diagnostics:
-        click.echo(d.render(), err=True)
+    """Each diagnostic once, however many checks came upon the same mistake."""
+    for text in dict.fromkeys(d.render() for d in diagnostics):
+        click.echo(text, err=True)
 
 
 def _plural(n: int, word: str) -> str:

@@ -137,7 +137,7 @@ def _converted(kind: str, type_name: str, text: str, read_time=_time_value):
         if _NUMBER.match(text):
             number = float(text)
             return int(number) if number.is_integer() and "." not in text else number
-        return text  # the validation says "'many' is not of type 'number'" with the path
+        return text  # the validation says "'many' is not a number: ..." with the path
     if kind == "yesno":
         return {"yes": True, "no": False}.get(text, text)
     if kind == "time":

@@ -10,7 +10,7 @@ from agreements.errors import Conflict, Invalid, OperationError
 from agreements.incident_check import Problem, problem_of_message, problems_of
 
 _LINE = re.compile(r"\bline (\d+)\b")
-_REQUIRED = re.compile(r"^'([^']+)' is a required property$")
+_REQUIRED = re.compile(r"^the incident gives no '([^']+)', which is required$")
 _STEP = re.compile(r"^([A-Za-z][\w-]*)(?:\[(\d+)\])?$")
 # The fields a CAP alert gives outside its <info> blocks, and their elements.
 _CAP_COMMON = {"$.id": "identifier", "$.reported_at": "sent", "$.status": "status"}

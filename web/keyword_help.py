@@ -68,12 +68,12 @@ HELP: dict[str, tuple[str, str]] = {
     "incident": ("In an example, the incident as JSON; in a condition, incident.FIELD reads "
                  "its fields.", "built-in-incident-fields"),
     "at": ("The time an example is evaluated at (default: its reported_at).", "examples"),
-    "expect": ("What an example's incident must give: a duty, no duty for a clause, or none "
-               "for a party.", "expect"),
-    "no": ("The yes/no value no; in an example, 'expect no CLAUSE' or 'expect no duty for "
-           "PARTY'.", "expect"),
+    "expect": ("What an example's incident must give: a duty (with its due time and status), "
+               "no duty from a clause (for a party), none for a party, or a warning.", "expect"),
+    "no": ("The yes/no value no; in an example, 'expect no CLAUSE [for PARTY]' or 'expect no "
+           "duty for PARTY'.", "expect"),
     "duty": ("'expect no duty for PARTY': the party has no duty at all.", "expect"),
-    "for": ("'expect no duty for PARTY'.", "expect"),
+    "for": ("'expect no duty for PARTY', 'expect no CLAUSE for PARTY'.", "expect"),
     "and": ("Both conditions hold; binds tighter than or.", "and-or-not"),
     "or": ("Either condition holds.", "and-or-not"),
     "in": ("The value is one of a list: incident.type in [\"flood\", \"storm\"].",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sysconfig
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +12,32 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 from mdit_py_plugins.anchors import anchors_plugin
 
-REFERENCE = Path(__file__).resolve().parents[1] / "docs" / "language.md"
+# Where the document is: in a clone (or an editable install) the repository's docs/ folder; in
+# an installed wheel, the data files pyproject.toml installs under share/compact/docs.
+INSTALLED = Path("share") / "compact" / "docs" / "language.md"
+
+
+def candidates() -> list[Path]:
+    """The places the reference may be, in order: the repository's, then the installed copy's
+    (the environment's data folder, then a `pip install --user` one)."""
+    places = [Path(__file__).resolve().parents[1] / "docs" / "language.md"]
+    for scheme in (None, f"{sysconfig.get_default_scheme()}", "posix_user", "nt_user"):
+        try:
+            data = sysconfig.get_path("data", scheme) if scheme else sysconfig.get_path("data")
+        except KeyError:
+            continue
+        if data:
+            places.append(Path(data) / INSTALLED)
+    return list(dict.fromkeys(places))
+
+
+def find_reference() -> Path:
+    """The first place that holds the reference (the repository's if none does)."""
+    places = candidates()
+    return next((p for p in places if p.is_file()), places[0])
+
+
+REFERENCE = find_reference()
 _HEADING = re.compile(r'<h([23]) id="([^"]+)">(.*?)</h\1>', re.S)
 _TAGS = re.compile(r"<[^>]+>")
 

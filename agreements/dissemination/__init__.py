@@ -1,2 +1,1 @@
-"""The single dissemination channel: contact points, the outbox and its dispatcher, e-mail,
-webhooks, acknowledgement links, the incident channel and feeds (../shared/design/dissemination.md)."""
+"""The single dissemination channel: contact points, the outbox and its dispatcher, e-mail, webhooks, acknowledgement links, the incident channel and feeds."""

@@ -589,19 +589,19 @@ def test_executed_only_when_every_party_signed_and_what_a_signature_records(db, 
     ("this is not JSON",
      "the incident cannot be read: not valid JSON: Expecting value (line 1, column 1)"),
     (without("id"),
-     "the incident cannot be read: $: 'id' is a required property"),
+     "the incident cannot be read: $: the incident gives no 'id', which is required"),
     (without("reported_at"),
-     "the incident does not fit the agreements in force: $: 'reported_at' is a required "
-     "property"),
+     "the incident does not fit the agreements in force: $: the incident gives no "
+     "'reported_at', which is required"),
     (incident_json(reported_at=20260410),
-     "the incident does not fit the agreements in force: $.reported_at: 20260410 is not of type "
-     "'string'"),
+     "the incident does not fit the agreements in force: $.reported_at: 20260410 is not a "
+     "time with an offset, such as '2026-03-14T08:00:00Z'"),
     (incident_json(reported_at="yesterday"),
      "the incident does not fit the agreements in force: $.reported_at: 'yesterday' is not a "
      "time with an offset, such as '2026-03-14T08:00:00Z'"),
     (incident_json(request_authorised="maybe"),
      "the incident does not fit the agreements in force: $.request_authorised: 'maybe' is not "
-     "of type 'boolean' (field 'request_authorised' of agreement columbia-intrastate-mutual-aid)"),
+     "a yes/no value: write true or false (field 'request_authorised' of agreement columbia-intrastate-mutual-aid)"),
 ], ids=["not-json", "no-id", "no-reported-at", "reported-at-not-text", "bad-reported-at",
         "wrong-type"])
 def test_an_invalid_incident_is_refused_with_its_json_path_and_nothing_is_written(
@@ -619,14 +619,14 @@ def test_a_number_field_given_as_text_is_refused_and_nothing_is_written(db, Sess
             BORDER_PARTIES)
     before = counts(Session)
     with pytest.raises(Invalid, match=exact(
-            "the incident does not fit the agreements in force: $.arrivals: 'many' is not of "
-            "type 'number' (field 'arrivals' of agreement norland-border-information-sharing)"
+            "the incident does not fit the agreements in force: $.arrivals: 'many' is not a "
+            "number: write digits without quotes, such as 12 or 0.5 (field 'arrivals' of agreement norland-border-information-sharing)"
     )) as caught:
         record_incident(db, people.coordinator, json.dumps({**SURGE, "arrivals": "many"}),
                         now=utc("2026-08-13T22:05:00Z"))
     assert caught.value.details == [
-        "$.arrivals: 'many' is not of type 'number' (field 'arrivals' of agreement "
-        "norland-border-information-sharing)"]
+        "$.arrivals: 'many' is not a number: write digits without quotes, such as 12 or 0.5 "
+        "(field 'arrivals' of agreement norland-border-information-sharing)"]
     assert counts(Session) == before
     # The same incident with a number is recorded, with duties.
     incident = record_incident(db, people.coordinator, json.dumps(SURGE),

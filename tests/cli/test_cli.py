@@ -250,6 +250,19 @@ def test_test_agreement_with_errors_counts_as_failed(workdir):
     assert BAD_ROLE_DIAGNOSTIC in result.stderr
 
 
+def test_test_agreement_with_errors_prints_each_diagnostic_once(workdir):
+    # Named by its folder and by itself, the file is tested, and its diagnostic shown, once.
+    (workdir / "lib").mkdir()
+    (workdir / "lib" / "bad-role.agreement").write_text(BAD_ROLE, encoding="utf-8")
+    result = compact("test", "lib", "lib/bad-role.agreement", "./lib/bad-role.agreement")
+    assert result.exit_code == 1
+    assert result.stderr == BAD_ROLE_DIAGNOSTIC.replace("bad-role.agreement",
+                                                        "lib/bad-role.agreement") + "\n"
+    assert result.stdout.splitlines() == [
+        "ERROR lib/bad-role.agreement: the agreement has errors, so its examples did not run",
+        "0 passed, 1 failed"]
+
+
 # ================================================================ evaluate
 
 def test_evaluate_json_is_the_evaluation_json(workdir):
@@ -344,7 +357,8 @@ def test_evaluate_bad_incident_message_as_in_interfaces(workdir):
     result = compact("evaluate", "lakeside.agreement", "--incident", "incident.json")
     assert result.exit_code == 1
     assert result.stderr == (
-        "incident.json: error: $.displaced: 'many' is not of type 'number' (field 'displaced' "
+        "incident.json: error: $.displaced: 'many' is not a number: write digits without quotes, "
+        "such as 12 or 0.5 (field 'displaced' "
         f"of agreement {LAKESIDE_ID})\n")
     assert result.stdout == ""
 
@@ -431,3 +445,25 @@ def test_console_script_exit_status_and_no_traceback(workdir, args, status):
     assert "Traceback" not in proc.stderr
     if status:
         assert (proc.stdout + proc.stderr).strip()
+
+
+def test_test_reports_a_status_a_clause_for_a_party_and_a_warning(workdir):
+    expects = LAKESIDE.replace(
+        "  expect no no_self_deploy",
+        "  expect no no_self_deploy\n  expect riverbend must engines breached\n"
+        "  expect no engines for riverbend\n  expect no notify for riverbend\n"
+        '  expect warning "names no party"')
+    Path("v2.agreement").write_text(expects, encoding="utf-8")
+    result = compact("test", "v2.agreement")
+    assert result.exit_code == 1
+    line = expects.split("\n").index("  expect riverbend must engines breached") + 1
+    example = expects.split("\n").index('example "severe flood in Lakeside with a request"') + 1
+    assert result.stdout.splitlines() == [
+        f"FAIL  v2.agreement:{example}: severe flood in Lakeside with a request",
+        f"      line {line}: expected riverbend must engines breached, but it is open",
+        f"      line {line + 1}: expected no duty from clause engines for riverbend, but "
+        "riverbend must engines by 2026-03-14T13:00:00Z",
+        f"      line {line + 3}: expected a warning containing 'names no party', but there is "
+        "no warning",
+        "0 passed, 1 failed"]
+    assert result.stderr == ""

@@ -1,4 +1,4 @@
-"""The complete example of language.md, and helpers to make one targeted mistake in it.
+"""The complete example of docs/language.md, and helpers to make one targeted mistake in it.
 
 Every diagnostic test starts from BASE (which checks clean) and applies one small edit, so
 the mistake under test is plain to see and the expected line and column are easy to verify
@@ -13,14 +13,11 @@ from dsl.errors import CompactError, Diagnostic
 from dsl.parser import parse
 from engine.compiler import check_source
 
-# The design folder stands beside the repository (as CI lays it out); on the development
-# machines it is also at /work/shared.
-LANGUAGE_MD = next((p for p in (Path(__file__).resolve().parents[3] / "shared/design/language.md",
-                                Path("/work/shared/design/language.md")) if p.exists()),
-                   Path("/work/shared/design/language.md"))
+# The project's own language reference, whose "A complete example" this is.
+LANGUAGE_MD = Path(__file__).resolve().parents[2] / "docs" / "language.md"
 FILENAME = "lakeside.agreement"
 
-# A verbatim copy of "A complete example" in language.md (test_base_is_the_spec_example checks
+# A verbatim copy of "A complete example" in docs/language.md (test_base_is_the_spec_example checks
 # it). Useful line numbers: 2 agreement, 6 effective, 13/18/22 parties, 25 fields, 31-34 roles,
 # 36-37 triggers, 39/44/50/54/58 clauses, 62 example, 63-67 its incident, 68-72 expect lines.
 BASE = '''\

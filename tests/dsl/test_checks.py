@@ -19,8 +19,6 @@ from tests.dsl.base_agreement import (BASE, HEADER, INCIDENT_BLOCK, LANGUAGE_MD,
 # ------------------------------------------------------------------ the base itself
 
 def test_base_is_the_spec_example():
-    if not LANGUAGE_MD.exists():
-        pytest.skip("language.md is not available here")
     spec = LANGUAGE_MD.read_text(encoding="utf-8")
     start = spec.index("## A complete example")
     block = spec[spec.index("```\n", start) + 4:]
@@ -463,7 +461,8 @@ def test_example_incident_that_does_not_fit_the_fields():
     text = edit(('"displaced": 120,', '"displaced": "many",'))
     assert check_summary(text) == [
         ("error", 63, 12, "example 'severe flood in Lakeside with a request': the incident is "
-                          "invalid: $.displaced: 'many' is not of type 'number'")]
+                          "invalid: $.displaced: 'many' is not a number: write digits without "
+                          "quotes, such as 12 or 0.5")]
 
 
 def test_example_without_incident():
@@ -666,3 +665,38 @@ def test_check_source_never_raises_and_returns_no_document_on_syntax_error():
 def test_parsed_document_is_checked_without_mutating_it():
     doc = parse(BASE)
     assert doc.declarations == parse(BASE).declarations
+
+
+# ------------------------------------------------------------------ v2 expect lines
+
+def test_expect_statuses_that_a_duty_of_that_modality_never_has():
+    assert errors(edit(
+        ("expect lakeside must notify by 2026-03-14T08:30:00Z",
+         "expect lakeside must notify by 2026-03-14T08:30:00Z lapsed"),
+        ("expect riverbend may withhold", "expect riverbend may withhold breached"),
+        ("expect no no_self_deploy", "expect riverbend must not no_self_deploy fulfilled"))) == [
+        ("error", 68, 55, "a 'must' duty is never lapsed: it is open, breached or fulfilled"),
+        ("error", 70, 33, "a 'may' duty is never breached: it is open or lapsed"),
+        ("error", 72, 44, "a 'must not' duty is never fulfilled: it is open")]
+
+
+def test_expect_statuses_each_modality_has_check_clean():
+    assert check_summary(edit(
+        ("expect lakeside must notify by 2026-03-14T08:30:00Z",
+         "expect lakeside must notify by 2026-03-14T08:30:00Z open\n"
+         "  expect lakeside must notify breached\n  expect lakeside must notify fulfilled"),
+        ("expect riverbend may withhold", "expect riverbend may withhold open\n"
+         "  expect riverbend may withhold lapsed"),
+        ("expect no no_self_deploy", "expect riverbend must not no_self_deploy open"))) == []
+
+
+def test_expect_no_clause_for_an_unknown_party():
+    assert errors(edit(("expect no no_self_deploy", "expect no no_self_deploy for vero_beach"))) == [
+        ("error", 72, 32, "unknown party 'vero_beach'")]
+    assert errors(edit(("expect no no_self_deploy", "expect no no_self_deploy for riverbnd"))) == [
+        ("error", 72, 32, "unknown party 'riverbnd' (did you mean 'riverbend'?)")]
+
+
+def test_expect_warning_with_empty_text():
+    assert errors(edit(("expect no no_self_deploy", 'expect warning " "'))) == [
+        ("error", 72, 18, "the warning's text is empty; quote a part of the warning expected")]

@@ -116,6 +116,11 @@ example "one"  # trailing on an example
   expect a must not c2
   expect no c4
   expect no duty for b
+  expect no c4 for a
+  expect a must c1 by 2026-03-14T08:30:00Z breached
+  expect b may c3 lapsed
+  expect a must not c2 open
+  expect warning "names \\"no\\" party"
 
 # end of file
 '''

@@ -52,6 +52,9 @@ example "e" # comment
   expect a must one by 2026-03-16T09:00:00Z
   expect no two
   expect no duty for b
+  expect no three for b
+  expect a must one open
+  expect warning "names no party"
 '''
 
 PIECES = ['"', '"""', "(", ")", "[", "]", ",", "#", "\n", " and ", " or ", " not ", "==", ">=",

@@ -11,6 +11,7 @@ import pytest
 
 from dsl import ast
 from dsl.errors import CompactError
+from dsl.formatter import format_source
 from dsl.parser import parse
 from engine.compiler import check_source
 from tests.dsl.base_agreement import BASE, HEADER, edit, syntax_error, syntax_summary
@@ -672,3 +673,121 @@ def test_capitalised_declaration_keyword_after_fields():
     line, col, message = syntax_summary(edit(("role coordinator is state", "Role coordinator is state")))
     assert (line, col) == (31, 1)
     assert "did you mean 'role'?" in message
+
+
+# ------------------------------------------------------------------ drafting mistakes (issue 12)
+
+def test_a_limit_after_costs_says_what_a_costs_line_is():
+    d = syntax_error(edit(("costs borne by requesting", "costs borne by requesting up to 10000")))
+    assert d.render() == (
+        "lakeside.agreement:48:29: error: unexpected 'up' after the costs: a costs line is "
+        "'costs borne by ROLE', 'costs shared equally by ROLE, ...' or 'costs shared ROLE N%, "
+        "ROLE N%, ...', with no limit; a limit such as 'up to 10000' belongs in the clause's "
+        "text\n"
+        "   48 |   costs borne by requesting up to 10000\n"
+        "      |                             ^^")
+
+
+def test_other_words_after_costs_say_what_a_costs_line_is():
+    assert syntax_summary(edit(("costs borne by requesting",
+                                "costs shared equally by requesting, lakeside each"))) == (
+        48, 48, "unexpected 'each' after the costs: a costs line is 'costs borne by ROLE', "
+                "'costs shared equally by ROLE, ...' or 'costs shared ROLE N%, ROLE N%, ...'")
+
+
+def test_a_number_with_separators_says_to_write_it_without():
+    d = syntax_error(edit(("unless incident.displaced > 5000", "unless incident.amount > 10,000")))
+    assert d.render() == (
+        "lakeside.agreement:47:28: error: numbers are written without separators: write 10000, "
+        "not 10,000\n"
+        "   47 |   unless incident.amount > 10,000\n"
+        "      |                            ^^^^^^")
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    pytest.param("incident.displaced >= 500", "incident.displaced >= 1,500",
+                 (37, 54, "numbers are written without separators: write 1500, not 1,500"),
+                 id="in-a-trigger"),
+    pytest.param("incident.displaced > 5000", "incident.displaced > 5,000.5",
+                 (47, 31, "numbers are written without separators: write 5000.5, not 5,000.5"),
+                 id="with-decimals"),
+])
+def test_numbers_with_separators_elsewhere(old, new, expected):
+    assert syntax_summary(edit((old, new))) == expected
+
+
+def test_deadline_terms_joined_by_or_point_to_whichever():
+    d = syntax_error(edit(("within 4 hours of incident.requested_at",
+                           "within 30 days of incident.requested_at or 1 week")))
+    assert d.render() == (
+        "lakeside.agreement:46:117: error: deadline terms joined by 'or' must say which of them "
+        "counts: close them with ', whichever is earlier' or ', whichever is later' (within 30 "
+        "days of incident.requested_at or 1 week, whichever is earlier)\n"
+        '   46 |   assisting must "deploy one Type 1 engine strike team to the staging area" '
+        "within 30 days of incident.requested_at or 1 week\n"
+        "      | " + " " * 116 + "^^")
+
+
+def test_or_inside_the_action_is_not_taken_for_deadline_terms():
+    line, col, message = syntax_summary(edit((
+        'assisting may "withhold resources needed to protect its own jurisdiction"',
+        'assisting may "act within a day or two" within 1 day or')))
+    assert "whichever" in message and (line, col) == (56, 56)
+    line, col, message = syntax_summary(edit((
+        'assisting may "withhold resources needed to protect its own jurisdiction"',
+        'assisting may "act within a day or two" maybe')))
+    assert "whichever" not in message
+
+
+# ------------------------------------------------------------------ v2 expect lines
+
+@pytest.mark.parametrize("old, new, expected", [
+    pytest.param("expect riverbend may withhold", "expect riverbend may withhold fulfiled",
+                 (70, 33, "expected a status (open, breached, fulfilled or lapsed) or the end of "
+                          "the expect line, found 'fulfiled' (did you mean 'fulfilled'?)"),
+                 id="status-typo"),
+    pytest.param("expect riverbend must engines by 2026-03-14T13:00:00Z",
+                 "expect riverbend must engines by 2026-03-14T13:00:00Z soon",
+                 (69, 57, "expected a status (open, breached, fulfilled or lapsed) or the end of "
+                          "the expect line, found 'soon'"), id="after-by"),
+    pytest.param("expect riverbend may withhold", "expect riverbend may withhold open now",
+                 (70, 38, "expected the end of the expect line after its status, found 'now'"),
+                 id="after-status"),
+    pytest.param("expect no no_self_deploy", "expect no no_self_deploy riverbend",
+                 (72, 28, "expected 'for PARTY' or the end of the expect line, found "
+                          "'riverbend'"), id="no-clause-without-for"),
+    pytest.param("expect riverbend may withhold", "expect warning names",
+                 (70, 18, "expected the warning's text in double quotes, found 'names'"),
+                 id="warning-without-quotes"),
+])
+def test_expect_line_errors(old, new, expected):
+    assert syntax_summary(edit((old, new))) == expected
+
+
+def test_expect_forms_of_v2_read_the_same_by_both_readers_and_format_back():
+    text = edit(("  expect no no_self_deploy\n", "  expect no no_self_deploy\n"
+                 "  expect no notify for riverbend\n"
+                 "  expect riverbend must engines by 2026-03-14T13:00:00Z open\n"
+                 "  expect riverbend may withhold open\n"
+                 '  expect warning "names no party"\n'))
+    fast, slow = parse(text), parse(text, fast=False)
+    assert fast == slow
+    expects = [i.value for d in fast.declarations if isinstance(d, ast.ExampleDecl)
+               for i in d.items if i.key == "expect"]
+    assert [(e.kind, e.party and e.party.name, e.clause and e.clause.name,
+             e.status and e.status.name, e.text and e.text.value) for e in expects[-4:]] == [
+        ("no_clause", "riverbend", "notify", None, None),
+        ("duty", "riverbend", "engines", "open", None),
+        ("duty", "riverbend", "withhold", "open", None),
+        ("warning", None, None, None, "names no party")]
+    assert format_source(text) == text
+
+
+def test_a_party_named_warning_is_still_expected_as_a_party():
+    text = edit(('party state "State Emergency Operations Center"',
+                 'party warning "Warning Office"\n\nparty state "State Emergency Operations Center"'),
+                ("expect riverbend may withhold", "expect warning may withhold"))
+    expects = [i.value for d in parse(text).declarations if isinstance(d, ast.ExampleDecl)
+               for i in d.items if i.key == "expect"]
+    assert (expects[2].kind, expects[2].party.name) == ("duty", "warning")
+    assert parse(text) == parse(text, fast=False)

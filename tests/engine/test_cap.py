@@ -214,8 +214,8 @@ def test_only_the_block_an_agreement_reads_is_validated():
     with pytest.raises(IncidentError) as exc:
         evaluate(load_incident(alert), [flood_agreement(), spanish])
     assert exc.value.messages == [
-        "info[2]/certainty: 'very likely' is not one of ['observed', 'likely', 'possible', "
-        "'unlikely', 'unknown']"]
+        "info[2]/certainty: 'very likely' is not a certainty: write 'observed', 'likely', "
+        "'possible', 'unlikely' or 'unknown'"]
 
 
 def test_no_block_in_the_agreements_language_is_warned():

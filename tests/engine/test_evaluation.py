@@ -264,7 +264,7 @@ clause act "Act"
 
 def test_invalid_incident_message_as_in_interfaces():
     messages = rejected(lakeside(), t1(displaced="many"))
-    assert messages == ["$.displaced: 'many' is not of type 'number' (field 'displaced' of "
+    assert messages == ["$.displaced: 'many' is not a number: write digits without quotes, such as 12 or 0.5 (field 'displaced' of "
                         "agreement lakeside-riverbend-mutual-aid)"]
 
 
@@ -276,9 +276,9 @@ def test_every_violation_is_reported_with_its_json_path():
     assert paths == ["$.declared", "$.declared_on", "$.displaced", "$.hazards[1]",
                      "$.requested_at", "$.requested_by"]
     by_path = {m.split(": ", 1)[0]: m for m in messages}
-    assert by_path["$.displaced"] == ("$.displaced: 'many' is not of type 'number' "
+    assert by_path["$.displaced"] == ("$.displaced: 'many' is not a number: write digits without quotes, such as 12 or 0.5 "
                                       "(field 'displaced' of agreement t)")
-    assert by_path["$.hazards[1]"] == ("$.hazards[1]: 'a' is not of type 'number' "
+    assert by_path["$.hazards[1]"] == ("$.hazards[1]: 'a' is not a number: write digits without quotes, such as 12 or 0.5 "
                                        "(field 'hazards' of agreement t)")
     for path, message in by_path.items():
         field = path[2:].split("[")[0]
@@ -304,7 +304,7 @@ def test_invalid_for_one_agreement_means_nothing_is_evaluated():
     strict = agreement(VALIDATED, id="strict")
     other = agreement(PERIOD, id="other")
     messages = rejected([other, strict], incident(displaced="many"))
-    assert messages == ["$.displaced: 'many' is not of type 'number' (field 'displaced' of "
+    assert messages == ["$.displaced: 'many' is not a number: write digits without quotes, such as 12 or 0.5 (field 'displaced' of "
                         "agreement strict)"]
 
 
@@ -325,8 +325,8 @@ def test_violations_of_several_agreements_are_all_reported():
         ''', id="b1")
     messages = rejected([a, b], incident(displaced="many", code="x"))
     assert sorted(messages) == [
-        "$.code: 'x' is not of type 'number' (field 'code' of agreement b1)",
-        "$.displaced: 'many' is not of type 'number' (field 'displaced' of agreement a1)",
+        "$.code: 'x' is not a number: write digits without quotes, such as 12 or 0.5 (field 'code' of agreement b1)",
+        "$.displaced: 'many' is not a number: write digits without quotes, such as 12 or 0.5 (field 'displaced' of agreement a1)",
     ]
 
 
@@ -346,6 +346,77 @@ def test_violations_of_several_agreements_are_all_reported():
 def test_builtin_field_violations(inc, path, word):
     messages = rejected(agreement(PERIOD), inc)
     assert any(m.startswith(path + ": ") and word in m for m in messages), messages
+
+
+VERY_TYPED = '''
+fields
+  count number
+  note text
+  ok yes/no
+  lead party
+  at_time time
+  on_day date
+  codes list of text
+  helpers list of party
+  level severity
+
+clause act "Act"
+  when incident.count >= 1
+  state must "act"
+'''
+
+
+@pytest.mark.parametrize("fields, expected", [
+    pytest.param({"ok": "yes"}, "$.ok: 'yes' is not a yes/no value: write true or false",
+                 id="yes/no"),
+    pytest.param({"count": "12"}, "$.count: '12' is not a number: write digits without quotes, "
+                                  "such as 12 or 0.5", id="number"),
+    pytest.param({"count": True}, "$.count: true is not a number: write digits without quotes, "
+                                  "such as 12 or 0.5", id="number-not-yes"),
+    pytest.param({"note": 12}, "$.note: 12 is not text: write it in double quotes", id="text"),
+    pytest.param({"lead": ["lakeside"]}, "$.lead: [\"lakeside\"] is not a party: write the "
+                 "organisation's id in double quotes", id="party"),
+    pytest.param({"at_time": "2026-03-14 09:00"}, "$.at_time: '2026-03-14 09:00' is not a time "
+                 "with an offset, such as '2026-03-14T08:00:00Z'", id="time"),
+    pytest.param({"at_time": 1773478800}, "$.at_time: 1773478800 is not a time with an offset, "
+                 "such as '2026-03-14T08:00:00Z'", id="time-as-number"),
+    pytest.param({"on_day": "14 March"}, "$.on_day: '14 March' is not a date such as "
+                 "'2026-03-14'", id="date"),
+    pytest.param({"codes": "a, b"}, "$.codes: 'a, b' is not a list of text: write its values "
+                 "between [ and ]", id="list"),
+    pytest.param({"codes": ["a", 2]}, "$.codes[1]: 2 is not text: write it in double quotes",
+                 id="list-item"),
+    pytest.param({"helpers": [None]}, "$.helpers[0]: null is not a party: write the "
+                 "organisation's id in double quotes", id="list-of-party-item"),
+    pytest.param({"level": "huge"}, "$.level: 'huge' is not a severity: write 'extreme', "
+                 "'severe', 'moderate', 'minor' or 'unknown'", id="scale"),
+    pytest.param({"level": 3}, "$.level: 3 is not a severity: write 'extreme', 'severe', "
+                 "'moderate', 'minor' or 'unknown'", id="scale-not-text"),
+])
+def test_violations_speak_the_language_types(fields, expected):
+    [message] = rejected(agreement(VERY_TYPED), incident(**fields))
+    assert message == expected + " (field '" + expected[2:].split(":")[0].split("[")[0] + \
+        "' of agreement t)"
+
+
+@pytest.mark.parametrize("inc, expected", [
+    pytest.param({"type": "flood", "reported_at": "2026-03-14T08:00:00Z"},
+                 "$: the incident gives no 'id', which is required", id="required"),
+    pytest.param(incident(status="drill"), "$.status: 'drill' is not one of the values of "
+                 "status: write 'actual', 'exercise' or 'test'", id="status"),
+    pytest.param(incident(urgency="Immediate"), "$.urgency: 'Immediate' is not an urgency: write "
+                 "'immediate', 'expected', 'future', 'past' or 'unknown'", id="scale"),
+    pytest.param(incident(fulfilled={"clause": "act"}), "$.fulfilled: {\"clause\": \"act\"} is "
+                 "not a list of fulfilment records: write its values between [ and ]",
+                 id="fulfilled-not-a-list"),
+    pytest.param(incident(fulfilled=["act"]), "$.fulfilled[0]: 'act' is not a fulfilment record: "
+                 'write {"clause": ..., "party": ..., "at": ...}', id="fulfilled-not-a-record"),
+    pytest.param(incident(fulfilled=[{"clause": "act", "party": "state"}]),
+                 "$.fulfilled[0]: the record gives no 'at', which a fulfilment record requires",
+                 id="fulfilled-record-without-at"),
+])
+def test_builtin_violations_speak_the_language_types(inc, expected):
+    assert rejected(agreement(PERIOD), inc) == [expected]
 
 
 def test_incident_that_is_not_an_object_is_rejected():
@@ -933,10 +1004,40 @@ clause either "Either"
 
 
 def test_trigger_explanation_names_the_trigger_and_what_it_read():
+    # One level: the trigger the clause names, then the facts, also those of the triggers it
+    # uses (not "huge: big: ...", which reads as if the severity belonged to big).
     result = run(agreement(TRIGGERS), incident(displaced=12, severity="extreme"))
     assert duty(result, "nested", "state")["because"] == [
-        "huge: big: incident.displaced >= 10 (was 12) and incident.severity >= severe "
+        "huge: incident.displaced >= 10 (was 12) and incident.severity >= severe "
         "(was extreme)"]
+
+
+def test_a_chain_of_triggers_is_explained_at_one_level():
+    chain = agreement('''
+        fields
+          declaration text
+          requested_by party
+
+        trigger declared when incident.declaration == "governor"
+        trigger activated when declared and incident.severity >= "severe"
+        trigger requested when activated and incident.requested_by is given
+
+        clause answer "Answer"
+          when requested and incident.type == "flood"
+          state must "answer the request"
+        ''')
+    result = run(chain, incident(declaration="governor", severity="extreme",
+                                 requested_by="lakeside"))
+    assert duty(result, "answer", "state")["because"] == [
+        'requested: incident.declaration == "governor" (was "governor") and incident.severity '
+        '>= severe (was extreme) and incident.requested_by is given (was "lakeside")',
+        'incident.type == "flood" (was "flood")']
+    # Each trigger the clause names directly still gives its own name.
+    twice = agreement(TRIGGERS.replace("when huge", "when huge and big"))
+    result = run(twice, incident(displaced=12, severity="extreme"))
+    assert duty(result, "nested", "state")["because"] == [
+        "huge: incident.displaced >= 10 (was 12) and incident.severity >= severe (was extreme)",
+        "big: incident.displaced >= 10 (was 12)"]
 
 
 def test_or_explains_only_the_parts_that_held():

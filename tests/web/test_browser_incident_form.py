@@ -141,11 +141,11 @@ def test_the_incident_form_in_a_browser(server, tmp_path):
             page.locator("#by-paste").get_by_role("button", name="Record the incident").click()
             lines = page.locator("#incident-text-errors > li")
             expect(lines).to_have_count(3)
-            expect(lines.nth(0)).to_contain_text("Line 5: $.severity: 'huge' is not one of")
+            expect(lines.nth(0)).to_contain_text("Line 5: $.severity: 'huge' is not a severity")
             expect(lines.nth(1)).to_contain_text("Line 6: $.requested_by: 'nobody' is not a "
                                                  "known party")
             expect(lines.nth(2)).to_contain_text("Line 7: $.request_authorised: 'perhaps' is "
-                                                 "not of type 'boolean'")
+                                                 "not a yes/no value")
             expect(page.locator("#incident-text")).to_have_attribute("aria-invalid", "true")
             expect(page.locator("#incident-text")).to_have_value(text)
             for i in range(3):

@@ -221,3 +221,32 @@ def test_library_search_shows_a_partner_only_what_it_may_see(app, session, peopl
     text = partner.get("/agreements?q=statewide+resource+tracking").get_data(as_text=True)
     assert "columbia-intrastate-mutual-aid" not in text and "mission_number" not in text
     assert "No agreement matches these filters." in text
+
+
+def test_no_document_or_test_of_the_project_reads_a_file_outside_it():
+    outside = re.compile(r"\.\./shared|/work/shared|shared/design")
+    texts = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    texts += sorted(p for folder in ("tests", "dsl", "engine", "agreements", "web", "bench")
+                    for p in (ROOT / folder).rglob("*.py"))
+    me = Path(__file__).resolve()
+    found = [str(p.relative_to(ROOT)) for p in texts
+             if p.resolve() != me and outside.search(p.read_text(encoding="utf-8"))]
+    assert found == []
+
+
+def test_an_installed_copy_finds_the_reference_in_its_data_folder(monkeypatch, tmp_path):
+    import sysconfig
+    import tomllib
+    import web.reference
+    # pyproject.toml installs docs/language.md as a data file, under share/compact/docs ...
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    data_files = config["tool"]["setuptools"]["data-files"]
+    assert data_files == {str(web.reference.INSTALLED.parent): ["docs/language.md"]}
+    # ... where the page looks when the package stands without the repository around it.
+    installed = tmp_path / web.reference.INSTALLED
+    installed.parent.mkdir(parents=True)
+    installed.write_text("# The agreement language\n\n## A heading\n", encoding="utf-8")
+    monkeypatch.setattr(web.reference, "__file__", str(tmp_path / "site" / "web" / "reference.py"))
+    monkeypatch.setattr(sysconfig, "get_path", lambda name, scheme=None: str(tmp_path))
+    assert web.reference.find_reference() == installed
+    assert web.reference.reference(installed).contents[0][2] == "A heading"

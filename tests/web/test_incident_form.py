@@ -181,10 +181,11 @@ def test_pasted_json_errors_are_shown_by_their_line(session, people, mutual_aid,
     shown = [squeeze(doc.xpath(f'//*[@id="{i}"]')[0].text_content())
              for i in area.get("aria-describedby").split()]
     assert shown == [
-        "Line 5: $.severity: 'huge' is not one of ['extreme', 'severe', 'moderate', 'minor', "
-        "'unknown']. 5 \"severity\": \"huge\",",
+        "Line 5: $.severity: 'huge' is not a severity: write 'extreme', 'severe', 'moderate', "
+        "'minor' or 'unknown'. 5 \"severity\": \"huge\",",
         "Line 6: $.requested_by: 'nobody' is not a known party. 6 \"requested_by\": \"nobody\",",
-        "Line 7: $.request_authorised: 'perhaps' is not of type 'boolean' (as agreement "
+        "Line 7: $.request_authorised: 'perhaps' is not a yes/no value: write true or false "
+        "(as agreement "
         "columbia-intrastate-mutual-aid declares the field). 7 \"request_authorised\": "
         "\"perhaps\"",
     ]
@@ -234,7 +235,7 @@ def test_a_duplicate_id_links_to_the_incident_with_the_other_errors(session, peo
         f"Line 2: incident '{TORNADO_KEY}' is already recorded; send changed facts as an update "
         f"of it. Open incident {TORNADO_KEY}")
     assert items[0].xpath(".//a/@href") == [f"/incidents/{TORNADO_KEY}"]
-    assert "'huge' is not one of" in squeeze(items[1].text_content())
+    assert "'huge' is not a severity" in squeeze(items[1].text_content())
     assert client.get(items[0].xpath(".//a/@href")[0]).status_code == 200
     assert incidents(session) == 1
 
@@ -429,8 +430,8 @@ def test_an_update_shows_every_error_by_its_line(session, people, executed, clie
         '//ul[@id="incident-text-errors"]/li')]
     assert [s.split(". ")[0] for s in shown] == sorted([
         f"Line {at['id']}: the update names incident 'SOMETHING-ELSE', not '{TORNADO_KEY}'",
-        f"Line {at['urgency']}: $.urgency: 'soonish' is not one of ['immediate', 'expected', "
-        f"'future', 'past', 'unknown']"], key=lambda s: int(s.split()[1].rstrip(":")))
+        f"Line {at['urgency']}: $.urgency: 'soonish' is not an urgency: write 'immediate', "
+        f"'expected', 'future', 'past' or 'unknown'"], key=lambda s: int(s.split()[1].rstrip(":")))
 
 
 def test_the_sign_in_page_reveals_nothing_and_is_not_stored(app, people, executed):
