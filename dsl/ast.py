@@ -113,7 +113,7 @@ class Name(Node):
 @dataclass(frozen=True)
 class Duration(Node):
     amount: int
-    unit: str  # minute, hour, day, business day, week
+    unit: str  # minute, hour, day, business day, week, month, year
     raw_unit: str = field(compare=False)
 
 

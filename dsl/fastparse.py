@@ -214,10 +214,11 @@ class _Reader:
         m = self.regex(loc, _WHOLE)
         if m is None:
             return None
-        business = self.kw(m.end(), "business")
-        if business:
-            day = _need(self.kw(business[1], "days") or self.kw(business[1], "day"))
-            raw, end = "business " + self.s[day[0]:day[1]], day[1]
+        qualifier = self.kw(m.end(), "business") or self.kw(m.end(), "calendar")
+        if qualifier:
+            day = _need(self.kw(qualifier[1], "days") or self.kw(qualifier[1], "day"))
+            raw = self.s[qualifier[0]:qualifier[1]] + " " + self.s[day[0]:day[1]]
+            end = day[1]
         else:
             unit = _need(self.regex(m.end(), _UNIT))
             raw, end = unit.group(), unit.end()

@@ -22,7 +22,7 @@ KEYWORDS = (
     "at", "expect", "no", "duty for", "and", "or", "not", "in", "not in", "contains",
     "is given", "is not given", "intersects", "breached", "yes",
     "mou", "mutual-aid", "compact", "protocol", "other",
-    "minutes", "hours", "days", "business days", "weeks",
+    "minutes", "hours", "days", "business days", "calendar days", "weeks", "months", "years",
     "text", "number", "yes/no", "date", "time", "severity", "urgency", "certainty",
 )
 MAX_REPAIRS = 12  # declarations set aside before giving up on a parse

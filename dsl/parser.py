@@ -17,8 +17,8 @@ from dsl.timestamps import parse_time  # noqa: F401 - parse_time re-exported
 from dsl.tokens import (  # noqa: F401 - the words are re-exported for the parser's users
     COMPARISON_RE, DATE_LIT_RE, DECLARATION_KEYWORDS, FIELD_NAME_RE, HEADER_WORDS, KEYWORD_CHARS,
     KINDS, MALFORMED_OFFSET_RE, NAIVE_TIME_RE, NAME_RE, NUMBER_RE, PERCENT_RE, RESERVED,
-    SCALE_TYPES, SIMPLE_TYPE_RE, SIMPLE_TYPES, SLUG_RE, STRING_RE, TIME_LIT_RE, UNIT_RE, UNITS,
-    WHOLE_RE, bad_escape, bad_escape_message, unquote)
+    SCALE_TYPES, SIMPLE_TYPE_RE, SIMPLE_TYPES, SLUG_RE, STRING_RE, TIME_LIT_RE, UNIT_NAMES,
+    UNIT_RE, UNITS, WHOLE_RE, bad_escape, bad_escape_message, unquote)
 
 pp.ParserElement.set_default_whitespace_chars(" \t\r\n")
 
@@ -179,8 +179,9 @@ def grammar() -> pp.ParserElement:
 
     unit = (pp.Group(K("business") - (K("days") | K("day")).set_name("'days'"))
             .set_parse_action(lambda t: "business " + t[0][1])
-            | pp.Regex(UNIT_RE)).set_name(
-        "a unit (minutes, hours, days, business days or weeks)")
+            | pp.Group(K("calendar") - (K("days") | K("day")).set_name("'days'"))
+            .set_parse_action(lambda t: "calendar " + t[0][1])
+            | pp.Regex(UNIT_RE)).set_name(UNIT_NAMES)
     duration = pp.Located(pp.Regex(WHOLE_RE).set_name("a whole number") - unit)
     duration.set_parse_action(duration_action).set_name("a duration such as 30 minutes")
 

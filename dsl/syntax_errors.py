@@ -59,8 +59,9 @@ def syntax_diagnostic(exc: pp.ParseBaseException, text: str, filename: str) -> D
         return _diagnostic(f"'{token}' is a keyword of the language and cannot be used as a "
                            "name here; choose another name", text, loc, found_len, filename)
     if token not in RESERVED:
-        words = set(re.findall(r"[a-z][a-z-]*", expected)) | set(DECLARATION_KEYWORDS)
-        words |= set(UNITS) | set(KINDS)
+        words = set(re.findall(r"[a-z][a-z-]*", expected))
+        if not re.fullmatch(r"'[a-z]+'", expected):  # one word wanted: only it is a hint
+            words |= set(DECLARATION_KEYWORDS) | set(UNITS) | set(KINDS)
         hint = suggest(token, words)
         if hint:
             message += f" (did you mean '{hint}'?)"

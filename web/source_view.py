@@ -22,7 +22,8 @@ _TOKEN = re.compile(r'''
   (?P<str>"""[\s\S]*?(?:"""|\Z) | "(?:[^"\\\n]|\\.)*"?)
 | (?P<com>\#[^\n]*)
 | (?P<num>\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?
-        | \d+[ \t]+(?:business[ \t]+days?|minutes?|hours?|days?|weeks?)(?![A-Za-z0-9_])
+        | \d+[ \t]+(?:(?:business|calendar)[ \t]+days?
+                     |minutes?|hours?|days?|weeks?|months?|years?)(?![A-Za-z0-9_])
         | -?\d+(?:\.\d+)?%?)
 | (?P<path>(?:incident|party)(?:\.[A-Za-z_][A-Za-z0-9_]*)+)
 | (?P<phrase>(?:governing[ \t]+law|withdrawal[ \t]+notice)(?![A-Za-z0-9_]))

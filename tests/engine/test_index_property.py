@@ -98,7 +98,8 @@ def agreement_texts(draw, name: str):
         modality = draw(st.sampled_from(["must", "must", "may", "must not"]))
         deadline = draw(st.sampled_from([
             "", " within 2 hours", " within 1 business day", " within 30 minutes of "
-            "incident.requested_at", " by 2026-03-14T12:00:00Z"]
+            "incident.requested_at", " by 2026-03-14T12:00:00Z", " within 1 month",
+            " within 2 calendar days of incident.requested_at", " within 1 year"]
             + ([f" within 1 hour of breach of {clauses[-1]}"] if clauses else [])))
         lines.append(f'clause c{i} "Clause {i}"')
         lines.append(f"  when {cond}")

@@ -15,7 +15,7 @@
     '("""[\\s\\S]*?(?:"""|$(?![\\s\\S]))|"(?:[^"\\\\\\n]|\\\\.)*"?)',           // 1 string
     "(#[^\\n]*)",                                                                 // 2 comment
     "(\\d{4}-\\d{2}-\\d{2}(?:T\\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d+)?)?(?:Z|[+-]\\d{2}:\\d{2})?)?" +
-      "|\\d+[ \\t]+(?:business[ \\t]+days?|minutes?|hours?|days?|weeks?)(?![A-Za-z0-9_])" +
+      "|\\d+[ \\t]+(?:(?:business|calendar)[ \\t]+days?|minutes?|hours?|days?|weeks?|months?|years?)(?![A-Za-z0-9_])" +
       "|-?\\d+(?:\\.\\d+)?%?)",                                                  // 3 number
     "((?:incident|party)(?:\\.[A-Za-z_][A-Za-z0-9_]*)+)",                         // 4 path
     "((?:governing[ \\t]+law|withdrawal[ \\t]+notice)(?![A-Za-z0-9_]))",          // 5 phrase
