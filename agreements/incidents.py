@@ -293,11 +293,12 @@ def _escalated_duty(incident: Incident, revision, new: EngineDuty) -> int | None
     """The breached duty an escalation duty answers (its deadline runs from that breach)."""
     clause = cache.by_hash(revision.content_hash, revision.source,
                            f"{revision.slug}.agreement").clause_index.get(new.clause)
-    deadline = clause.deadline if clause is not None else None
-    if deadline is None or deadline.kind != "within_breach":
+    terms = clause.deadline.singles() if clause is not None and clause.deadline else ()
+    breach_of = next((t.breach_of for t in terms if t.kind == "within_breach"), None)
+    if breach_of is None:
         return None
     late = [d for d in incident.duties if d.agreement_slug == new.agreement
-            and d.clause == deadline.breach_of and d.state != "superseded" and d.due is not None]
+            and d.clause == breach_of and d.state != "superseded" and d.due is not None]
     late.sort(key=lambda d: d.due)
     return late[0].id if late else None
 

@@ -254,6 +254,9 @@ class Wording:
     def deadline(self, deadline: Deadline | None) -> str | None:
         if deadline is None:
             return None
+        if deadline.kind == "whichever":
+            return (" or ".join(self.deadline(t) for t in deadline.terms)
+                    + f", whichever is {deadline.pick}")
         if deadline.kind == "by":
             return deadline.text
         span = _duration(deadline.amount, deadline.unit)

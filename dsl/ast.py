@@ -119,13 +119,17 @@ class Duration(Node):
 
 @dataclass(frozen=True)
 class Deadline(Node):
-    """`within D`, `within D of incident.F`, `within D of breach of C`, or `by TIME`."""
+    """`within D`, `within D of incident.F`, `within D of breach of C`, or `by TIME`; or
+    several of those terms joined by `or`, `, whichever is earlier|later` (kind "whichever",
+    the terms in `terms`, "earlier" or "later" in `pick`)."""
 
-    kind: str  # "within", "within_field", "within_breach", "by"
+    kind: str  # "within", "within_field", "within_breach", "by", "whichever"
     duration: Duration | None = None
     field_path: Path | None = None
     breach_of: Name | None = None
     time: Literal | None = None
+    terms: tuple["Deadline", ...] = ()
+    pick: str | None = None
 
 
 @dataclass(frozen=True)

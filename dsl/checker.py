@@ -249,10 +249,9 @@ class Checker(ConditionChecks, ExampleChecks):
             if cond is not None:
                 visit(cond)
         statement = clause.get("statement")
-        if statement is not None and statement.deadline is not None \
-                and statement.deadline.breach_of is not None \
-                and statement.deadline.breach_of.name in self.symbols.clauses:
-            found.append(statement.deadline.breach_of.name)
+        for term in deadline_terms(getattr(statement, "deadline", None)):
+            if term.breach_of is not None and term.breach_of.name in self.symbols.clauses:
+                found.append(term.breach_of.name)
         return list(dict.fromkeys(found))
 
     def check_breach_cycles(self) -> None:
@@ -333,9 +332,10 @@ class Checker(ConditionChecks, ExampleChecks):
 
     def check_statement(self, st: ast.Statement) -> None:
         self.check_subject(st.subject)
-        dl = st.deadline
-        if dl is None:
-            return
+        for term in deadline_terms(st.deadline):
+            self.check_deadline_term(term)
+
+    def check_deadline_term(self, dl: ast.Deadline) -> None:
         if dl.kind == "within_field":
             type_name = self.path_type(dl.field_path, party_allowed=False)
             if type_name is not None and type_name not in ("time", "any"):
@@ -363,6 +363,13 @@ class Checker(ConditionChecks, ExampleChecks):
         for role in self.symbols.roles.values():
             if role.id not in self.used:
                 self.warning(role.id_span, f"role '{role.id}' is never used")
+
+
+def deadline_terms(dl: ast.Deadline | None) -> tuple[ast.Deadline, ...]:
+    """The single deadlines a deadline is made of: itself, or each term of a `whichever`."""
+    if dl is None:
+        return ()
+    return dl.terms if dl.kind == "whichever" else (dl,)
 
 
 def check(doc: ast.Document) -> tuple[list[Diagnostic], Symbols]:

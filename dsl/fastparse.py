@@ -42,6 +42,7 @@ _SIMPLE_TYPE = re.compile(SIMPLE_TYPE_RE)
 _UNIT = re.compile(UNIT_RE)
 _WHOLE = re.compile(WHOLE_RE)
 _COMPARISON = re.compile(COMPARISON_RE)
+_WHICHEVER = re.compile(r",[ \t]*whichever(?![\w-])")
 
 _KW = frozenset(KEYWORD_CHARS)  # the grammar's K(word)
 _PLAIN_KW = frozenset(pp.Keyword.DEFAULT_KEYWORD_CHARS)  # pp.Keyword(word)
@@ -225,7 +226,29 @@ class _Reader:
         return ast.Duration(int(m.group()), UNITS[raw], raw, span=self.span(m.start(), end)), end
 
     def deadline(self, loc: int):
+        first = self.term(loc)
+        if first is None:
+            return None
+        terms, end = [first[0]], first[1]
+        while True:
+            joined = self.kw(end, "or")
+            if not joined:
+                break
+            term, end = _need(self.term(joined[1], later=True))
+            terms.append(term)
+        if len(terms) == 1:
+            return first
+        which = _need(_WHICHEVER.match(self.s, self.ws(end)))
+        is_ = _need(self.kw(which.end(), "is"))
+        pick = _need(self.kw(is_[1], "earlier") or self.kw(is_[1], "later"))
+        return ast.Deadline("whichever", terms=tuple(terms), pick=self.s[pick[0]:pick[1]],
+                            span=self.span(terms[0].span.start, pick[1])), pick[1]
+
+    def term(self, loc: int, later: bool = False):
         within = self.kw(loc, "within")
+        if within is None and later and self.regex(loc, _WHOLE):
+            start = self.ws(loc)
+            within = (start, start)
         if within:
             duration, end = _need(self.duration(within[1]))
             of = self.kw(end, "of")

@@ -252,6 +252,9 @@ def duration(d: ast.Duration) -> str:
 
 
 def deadline(dl: ast.Deadline) -> str:
+    if dl.kind == "whichever":
+        later = [deadline(t).removeprefix("within ") for t in dl.terms[1:]]
+        return " or ".join([deadline(dl.terms[0])] + later) + f", whichever is {dl.pick}"
     if dl.kind == "by":
         return f"by {dl.time.raw}"
     text = f"within {duration(dl.duration)}"

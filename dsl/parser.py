@@ -199,10 +199,31 @@ def grammar() -> pp.ParserElement:
 
     anchor = (path_ws | (S(K("breach")) - S(K("of")) - ident.copy().set_name("a clause id")))
     anchor.set_name("incident.FIELD or 'breach of CLAUSE'")
-    deadline = pp.Located(
+    term = pp.Located(
         K("within") - duration - pp.Optional(S(K("of")) - anchor)
         | K("by") - time_value
     ).set_parse_action(deadline_action).set_name("a deadline")
+    # A later term of `... or ..., whichever is earlier` may leave out its `within`.
+    later_term = pp.Located((
+        K("by") - time_value
+        | K("within") - duration - pp.Optional(S(K("of")) - anchor)
+        | pp.Empty().set_parse_action(lambda: "within") + duration
+        - pp.Optional(S(K("of")) - anchor)
+    ).set_name("a duration or 'by TIME'")).set_parse_action(deadline_action)
+    whichever = (S(pp.Regex(r",[ \t]*whichever(?![\w-])").set_name(
+        "', whichever is earlier' or ', whichever is later' after deadline terms joined by 'or'"))
+        - S(K("is")) - (K("earlier") | K("later")).set_name("'earlier' or 'later'"))
+
+    def whichever_action(s, loc, toks):
+        parts = list(toks[1])
+        if len(parts) == 1:
+            return parts[0]
+        return ast.Deadline("whichever", terms=tuple(parts[:-1]), pick=parts[-1],
+                            span=_span(s, toks[0], toks[2]))
+
+    deadline = pp.Located(
+        term + pp.Optional(pp.OneOrMore(S(K("or")) - later_term) - whichever)
+    ).set_parse_action(whichever_action).set_name("a deadline")
 
     # ------------------------------------------------------------ conditions
     condition = pp.Forward().set_name("a condition")

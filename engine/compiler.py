@@ -41,13 +41,19 @@ class Role:
 
 @dataclass(frozen=True)
 class Deadline:
-    kind: str  # within, within_field, within_breach, by
+    kind: str  # within, within_field, within_breach, by, whichever
     amount: int = 0
     unit: str = ""
     field: str | None = None
     breach_of: str | None = None
     time: datetime | None = None
     text: str = ""
+    terms: tuple["Deadline", ...] = ()  # of a `whichever`: its terms, in order
+    pick: str | None = None  # of a `whichever`: earlier or later
+
+    def singles(self) -> tuple["Deadline", ...]:
+        """The single deadlines this one is made of: itself, or each term of a `whichever`."""
+        return self.terms if self.kind == "whichever" else (self,)
 
 
 @dataclass(frozen=True)
@@ -290,6 +296,9 @@ def _deadline(dl: ast.Deadline | None) -> Deadline | None:
         return None
     from dsl.formatter import deadline as render
     text = render(dl)
+    if dl.kind == "whichever":
+        return Deadline("whichever", terms=tuple(_deadline(t) for t in dl.terms), pick=dl.pick,
+                        text=text)
     if dl.kind == "by":
         return Deadline("by", time=dl.time.value, text=text)
     base = dict(amount=dl.duration.amount, unit=dl.duration.unit, text=text)

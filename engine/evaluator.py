@@ -290,9 +290,11 @@ class AgreementRun:
             what = "role" if clause.subject_is_role else "party"
             self.warnings.add(Warning_(ag.id, clause.id, f"{what} {clause.subject} names no party"))
             return []
-        due, note = self._due(clause)
+        due, note, decided = self._due(clause.deadline)
         costs = self._costs(clause)
         because = tuple(explain_parts(clause.when, self))
+        if decided is not None:
+            because += (decided,)
         role = clause.subject if clause.subject_is_role else None
         out = []
         for party in parties:
@@ -308,10 +310,36 @@ class AgreementRun:
                             clause.action, due, status, costs, because, note))
         return out
 
-    def _due(self, clause: Clause) -> tuple[datetime | None, str | None]:
-        dl = clause.deadline
+    def _due(self, dl) -> tuple[datetime | None, str | None, str | None]:
+        """The due time, the note when there is none, and for a `whichever` which term
+        decided (a line of the explanation)."""
         if dl is None:
-            return None, None
+            return None, None, None
+        if dl.kind != "whichever":
+            due, absent = self._term_due(dl)
+            return due, (f"no due time: {absent}" if absent else None), None
+        found, left_out = [], []
+        for term in dl.terms:
+            due, absent = self._term_due(term)
+            if due is None:
+                left_out.append(f"{term.text} left out: {absent}")
+            else:
+                found.append((due, term))
+        if not found:
+            return None, "no due time: " + "; ".join(
+                self._term_due(t)[1] for t in dl.terms), None
+        pick = min if dl.pick == "earlier" else max
+        due, term = pick(found, key=lambda f: f[0])  # the first of equal ones
+        others = [f"{t.text} ({utc_text(d)})" for d, t in found if t is not term]
+        decided = f"whichever is {dl.pick}: {term.text} ({utc_text(due)})"
+        if others:
+            decided += " rather than " + ", ".join(others)
+        if left_out:
+            decided += "; " + "; ".join(left_out)
+        return due, None, decided
+
+    def _term_due(self, dl) -> tuple[datetime | None, str | None]:
+        """The due time of a single deadline, or None and why it has none."""
         if dl.kind == "by":
             return dl.time, None
         if dl.kind == "within":
@@ -319,11 +347,11 @@ class AgreementRun:
         elif dl.kind == "within_field":
             anchor = self.typed(dl.field, "time")
             if anchor is C.MISSING:
-                return None, f"no due time: incident.{dl.field} is not given"
+                return None, f"incident.{dl.field} is not given"
         else:
             late = self.breached_duties(dl.breach_of)
             if not late:
-                return None, f"no due time: no duty of clause {dl.breach_of} is breached"
+                return None, f"no duty of clause {dl.breach_of} is breached"
             anchor = min(d.due for d in late)
         return add_duration(anchor, dl.amount, dl.unit), None
 

@@ -87,6 +87,10 @@ def base_agreement_texts():
                     'clause six\n  when big\n  a must "y" within 30 calendar  days of breach of one\n'
                     'clause seven\n  when big\n  a may "z" within 1 year of incident.at\n'
                     'clause eight\n  when big\n  a must "w" within 1 calendar day\n',
+        FUZZ_BASE + 'clause nine\n  when big\n  a must "x" within 2 days of incident.at or 3 '
+                    'months ,whichever  is\tearlier\n'
+                    'clause ten\n  when big\n  a must "y" within 1 day or within 2 hours of breach '
+                    'of one or by 2026-01-02T00:00:00Z, whichever is later\n  unless big\n',
     ]
 
 

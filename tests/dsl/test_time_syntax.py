@@ -52,3 +52,75 @@ def test_the_formatter_keeps_the_unit_as_written():
 def test_withdrawal_notice_in_months_checks_clean():
     text = BASE.replace("withdrawal notice 30 days", "withdrawal notice 6 months")
     assert check_summary(text) == []
+
+
+# ------------------------------------------------------------------ whichever is earlier|later
+
+WHICHEVER = ("within 4 hours of incident.requested_at",
+             "within 4 hours of incident.requested_at or 6 hours, whichever is earlier")
+
+
+def _engines_deadline(text: str) -> ast.Deadline:
+    doc = parse(text, "x.agreement")
+    clause = next(d for d in doc.declarations
+                  if isinstance(d, ast.ClauseDecl) and d.id == "engines")
+    return clause.get("statement").deadline
+
+
+def test_whichever_reads_its_terms_in_order_by_both_readers():
+    text = edit(("within 4 hours of incident.requested_at",
+                 "within 4 hours of incident.requested_at or within 1 day of breach of notify "
+                 "or by 2026-03-14T20:00:00Z, whichever is later"))
+    assert_same(text)
+    dl = _engines_deadline(text)
+    assert dl.kind == "whichever" and dl.pick == "later"
+    assert [t.kind for t in dl.terms] == ["within_field", "within_breach", "by"]
+
+
+def test_whichever_is_formatted_on_one_line_without_repeating_within():
+    text = edit(("within 4 hours of incident.requested_at",
+                 "within 4 hours of incident.requested_at   or within 6 hours ,whichever is"
+                 "   earlier"))
+    out = assert_formats_well(text)
+    assert ("within 4 hours of incident.requested_at or 6 hours, whichever is earlier\n"
+            in out)
+    assert check_summary(out) == []
+
+
+@pytest.mark.parametrize("new, expected", [
+    ("within 4 hours of incident.requested_at or 6 hours",
+     ("error", 47, 3, "expected ', whichever is earlier' or ', whichever is later' after "
+                      "deadline terms joined by 'or', found 'unless'")),
+    ("within 4 hours of incident.requested_at or 6 hours whichever is earlier",
+     ("error", 46, 128, "expected ', whichever is earlier' or ', whichever is later' after "
+                        "deadline terms joined by 'or', found 'whichever'")),
+    ("within 4 hours of incident.requested_at or 6 hours, whichever is sooner",
+     ("error", 46, 142, "expected 'earlier' or 'later', found 'sooner'")),
+    ("within 4 hours of incident.requested_at or unless, whichever is earlier",
+     ("error", 46, 120, "expected a duration or 'by TIME', found 'unless'")),
+])
+def test_whichever_syntax_errors(new, expected):
+    text = edit(("within 4 hours of incident.requested_at", new))
+    assert_same(text)
+    assert check_summary(text) == [expected]
+
+
+def test_each_term_of_whichever_is_checked():
+    text = edit(("within 4 hours of incident.requested_at",
+                 "within 4 hours of incident.requested_at or 1 day of incident.displaced "
+                 "or 2 hours of incident.requested or 1 hour of breach of engins, "
+                 "whichever is earlier"))
+    assert check_summary(text) == [
+        ("error", 46, 129, "incident.displaced is a number; a deadline is counted from a field "
+                           "of type time"),
+        ("error", 46, 162, "unknown field 'incident.requested' (did you mean 'requested_by'?); "
+                           "declare it under 'fields'"),
+        ("error", 46, 204, "unknown clause 'engins' (did you mean 'engines'?)"),
+    ]
+
+
+def test_a_breach_cycle_through_a_term_of_whichever_is_an_error():
+    text = edit(("within 4 hours of incident.requested_at",
+                 "within 4 hours of incident.requested_at or 1 hour of breach of escalate, "
+                 "whichever is earlier"))
+    assert [d for d in check_summary(text) if "cycle" in d[3]]

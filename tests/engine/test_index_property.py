@@ -99,8 +99,13 @@ def agreement_texts(draw, name: str):
         deadline = draw(st.sampled_from([
             "", " within 2 hours", " within 1 business day", " within 30 minutes of "
             "incident.requested_at", " by 2026-03-14T12:00:00Z", " within 1 month",
-            " within 2 calendar days of incident.requested_at", " within 1 year"]
-            + ([f" within 1 hour of breach of {clauses[-1]}"] if clauses else [])))
+            " within 2 calendar days of incident.requested_at", " within 1 year",
+            " within 3 hours of incident.requested_at or 2 hours, whichever is earlier",
+            " within 30 minutes of incident.requested_at or by 2026-03-14T09:00:00Z, "
+            "whichever is later"]
+            + ([f" within 1 hour of breach of {clauses[-1]}",
+                f" within 1 hour of breach of {clauses[-1]} or 90 minutes of "
+                "incident.requested_at, whichever is earlier"] if clauses else [])))
         lines.append(f'clause c{i} "Clause {i}"')
         lines.append(f"  when {cond}")
         lines.append(f'  {who} {modality} "act {i}"{deadline}')

@@ -48,3 +48,76 @@ def test_a_month_after_the_due_time_is_breached():
                             '  lakeside must "act" within 1 month\n')
     result = run(ag, incident(reported_at="2027-01-31T10:00:00Z"), at="2027-02-28T10:00:01+00:00")
     assert summary(result) == [("c", "lakeside", "must", "2027-02-28T10:00:00Z", "breached")]
+
+
+# ------------------------------------------------------------------ whichever is earlier|later
+
+BILLING = ('fields\n  closed_at time\n  requested_at time\n'
+           'clause c "C"\n  when incident.type == "flood"\n'
+           '  lakeside must "bill" within 30 days of incident.closed_at or 60 days of '
+           'incident.requested_at, whichever is {pick}\n')
+BOTH = {"closed_at": "2026-03-20T08:00:00Z", "requested_at": "2026-03-14T09:00:00Z"}
+
+
+def billing(pick: str, **fields) -> dict:
+    return run(agreement(BILLING.format(pick=pick)), incident(**fields))["duties"][0]
+
+
+def test_whichever_is_earlier_takes_the_earliest_term_and_says_which():
+    found = billing("earlier", **BOTH)
+    assert found["due"] == "2026-04-19T08:00:00Z"
+    assert found["because"][-1] == (
+        "whichever is earlier: within 30 days of incident.closed_at (2026-04-19T08:00:00Z) "
+        "rather than within 60 days of incident.requested_at (2026-05-13T09:00:00Z)")
+    assert "note" not in found
+
+
+def test_whichever_is_later_takes_the_latest_term_and_says_which():
+    found = billing("later", **BOTH)
+    assert found["due"] == "2026-05-13T09:00:00Z"
+    assert found["because"][-1] == (
+        "whichever is later: within 60 days of incident.requested_at (2026-05-13T09:00:00Z) "
+        "rather than within 30 days of incident.closed_at (2026-04-19T08:00:00Z)")
+
+
+@pytest.mark.parametrize("pick", ["earlier", "later"])
+def test_a_term_whose_anchor_is_absent_is_left_out(pick):
+    found = billing(pick, requested_at="2026-03-14T09:00:00Z")
+    assert found["due"] == "2026-05-13T09:00:00Z"
+    assert found["because"][-1] == (
+        f"whichever is {pick}: within 60 days of incident.requested_at (2026-05-13T09:00:00Z); "
+        "within 30 days of incident.closed_at left out: incident.closed_at is not given")
+
+
+def test_without_any_anchor_the_duty_has_no_due_time_and_a_note():
+    found = billing("earlier")
+    assert found["due"] is None and found["status"] == "open"
+    assert found["note"] == ("no due time: incident.closed_at is not given; "
+                             "incident.requested_at is not given")
+    assert found["because"] == ['incident.type == "flood" (was "flood")']
+
+
+def test_whichever_decides_breach():
+    ag = agreement(BILLING.format(pick="earlier"))
+    result = run(ag, incident(**BOTH), at="2026-04-20T00:00:00+00:00")
+    assert summary(result) == [("c", "lakeside", "must", "2026-04-19T08:00:00Z", "breached")]
+
+
+def test_whichever_over_a_fixed_time_and_a_breach():
+    ag = agreement(
+        'clause first "First"\n  when incident.type == "flood"\n'
+        '  lakeside must "report" within 1 hour\n'
+        'clause second "Second"\n  when breached first\n'
+        '  state must "step in" within 2 hours of breach of first or by 2026-03-14T09:30:00Z, '
+        'whichever is earlier\n')
+    result = run(ag, incident(), at="2026-03-14T12:00:00+00:00")
+    assert summary(result) == [
+        ("first", "lakeside", "must", "2026-03-14T09:00:00Z", "breached"),
+        ("second", "state", "must", "2026-03-14T09:30:00Z", "breached")]
+    assert duty_because(result, "second")[-1] == (
+        "whichever is earlier: by 2026-03-14T09:30:00Z (2026-03-14T09:30:00Z) rather than "
+        "within 2 hours of breach of first (2026-03-14T11:00:00Z)")
+
+
+def duty_because(result: dict, clause: str) -> list[str]:
+    return next(d["because"] for d in result["duties"] if d["clause"] == clause)
