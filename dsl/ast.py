@@ -167,7 +167,7 @@ class TypeRef(Node):
 class HeaderItem(Node):
     """One line of the agreement header: title, kind, binding, effective, ..."""
 
-    key: str  # title kind binding effective governing_law withdrawal_notice language
+    key: str  # title kind binding effective governing_law withdrawal_notice language holidays
     value: object  # Literal | Name | Duration | bool | tuple[Literal, Literal | None]
 
 

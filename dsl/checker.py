@@ -116,7 +116,8 @@ class Checker(ConditionChecks, ExampleChecks):
         seen: dict[str, ast.HeaderItem] = {}
         words = {"title": "title", "kind": "kind", "binding": "binding or non-binding",
                  "effective": "effective", "governing_law": "governing law",
-                 "withdrawal_notice": "withdrawal notice", "language": "language"}
+                 "withdrawal_notice": "withdrawal notice", "language": "language",
+                 "holidays": "holidays"}
         for item in decl.items:
             if item.key in seen:
                 self.error(item.span, f"the agreement says '{words[item.key]}' twice (first at "
@@ -128,6 +129,10 @@ class Checker(ConditionChecks, ExampleChecks):
             if key not in seen:
                 a = "an" if words[key][0] in "aeiou" else "a"
                 self.error(decl.id_span, f"agreement '{decl.id}' needs {a} '{words[key]}' line")
+        calendars = seen.get("holidays")
+        if calendars is not None:
+            self.check_calendars(calendars.value if isinstance(calendars.value, tuple)
+                                 else (calendars.value,))
         eff = seen.get("effective")
         if eff is not None and isinstance(eff.value, tuple):
             start, until = eff.value
@@ -173,6 +178,22 @@ class Checker(ConditionChecks, ExampleChecks):
                     i.kind == "text" for i in attr.value.items)):
                 self.error(attr.value.span, "a party's area is a list of geocodes such as "
                                             '["FIPS:039001"]')
+            if attr.name == "holidays":
+                codes = attr.value.items if isinstance(attr.value, ast.ListLiteral) \
+                    else (attr.value,)
+                if all(isinstance(c, ast.Literal) and c.kind == "text" for c in codes) and codes:
+                    self.check_calendars(codes)
+                else:
+                    self.error(attr.value.span, "a party's holidays are calendars in quotes such "
+                                                'as "US-FL" or ["LT", "PL"]')
+
+    def check_calendars(self, codes) -> None:
+        """Each public-holiday calendar must be one the `holidays` package has."""
+        from dsl.holiday_calendars import problem
+        for code in codes:
+            message = problem(code.value)
+            if message:
+                self.error(code.span, message)
 
     # ------------------------------------------------------------ roles
     def resolve_member(self, name: ast.Name, allow_roles: bool, what: str) -> None:

@@ -426,6 +426,13 @@ class _Reader:
             item = ("withdrawal_notice", *_need(self.duration(notice[1])))
         elif k := self.kw(loc, "language"):
             item = ("language", *_need(self.string(k[1])))
+        elif k := self.kw(loc, "holidays"):
+            first, end = _need(self.string(k[1]))
+            codes = [first]
+            while self.s.startswith(",", self.ws(end)):
+                code, end = _need(self.string(self.ws(end) + 1))
+                codes.append(code)
+            item = ("holidays", first if len(codes) == 1 else tuple(codes), end)
         if item is None:
             return None
         key, value, end = item

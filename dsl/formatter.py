@@ -152,6 +152,9 @@ def render_header(item: ast.HeaderItem) -> str:
         return f"withdrawal notice {duration(item.value)}"
     if item.key == "language":
         return f"language {string(item.value)}"
+    if item.key == "holidays":
+        codes = item.value if isinstance(item.value, tuple) else (item.value,)
+        return "holidays " + ", ".join(string(c) for c in codes)
     raise AssertionError(item.key)
 
 

@@ -318,6 +318,7 @@ def grammar() -> pp.ParserElement:
         | item("governing_law", S(K("governing")) - S(K("law")) - string)
         | item("withdrawal_notice", S(K("withdrawal")) - S(K("notice")) - duration)
         | item("language", S(K("language")) - string)
+        | item("holidays", S(K("holidays")) - string + pp.ZeroOrMore(S(",") - string))
     )
 
     def agreement_action(s, loc, toks):

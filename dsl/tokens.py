@@ -22,7 +22,7 @@ RESERVED = frozenset(DECLARATION_KEYWORDS + (
 NAME_RE = (r"(?!(?:" + "|".join(sorted(RESERVED, key=len, reverse=True)) + r")(?![A-Za-z0-9_]))"
            r"[A-Za-z_][A-Za-z0-9_]*")
 HEADER_WORDS = ("title", "kind", "binding", "non-binding", "effective", "governing", "withdrawal",
-                "language")
+                "language", "holidays")
 SLUG_RE = r"(?!(?:" + "|".join(HEADER_WORDS) + r")(?![\w.-]))[A-Za-z_][A-Za-z0-9_.\-]*"
 KINDS = ("mou", "mutual-aid", "compact", "protocol", "other")
 SCALE_TYPES = ("severity", "urgency", "certainty")

@@ -55,6 +55,10 @@ class Deadline:
         """The single deadlines this one is made of: itself, or each term of a `whichever`."""
         return self.terms if self.kind == "whichever" else (self,)
 
+    @property
+    def counts_business_days(self) -> bool:
+        return any(t.unit == "business day" for t in self.singles())
+
 
 @dataclass(frozen=True)
 class Clause:
@@ -127,8 +131,18 @@ class CompiledAgreement:
     canonical_source: str
     filename: str
     warnings: tuple[Diagnostic, ...]
+    holidays: tuple[str, ...] = ()  # public-holiday calendars business days skip
     document: ast.Document | None = field(default=None, repr=False, compare=False)
     symbols: Symbols | None = field(default=None, repr=False, compare=False)
+
+    def calendars_for(self, party_id: str) -> tuple[str, ...]:
+        """The holiday calendars of a party's business days: its own `holidays`, or the
+        agreement's."""
+        party = self.party_index.get(party_id)
+        own = party.attributes.get("holidays") if party is not None else None
+        if own is None:
+            return self.holidays
+        return (own,) if isinstance(own, str) else tuple(own)
 
     @property
     def has_syntax(self) -> bool:
@@ -254,6 +268,9 @@ def compile_document(doc: ast.Document, symbols: Symbols, warnings=()) -> Compil
     notice = header.get("withdrawal_notice")
     language = header.get("language")
     law = header.get("governing_law")
+    calendars = header.get("holidays")
+    calendars = () if calendars is None else tuple(c.value for c in (
+        calendars.value if isinstance(calendars.value, tuple) else (calendars.value,)))
     return CompiledAgreement(
         id=symbols.agreement.id,
         title=header["title"].value.value,
@@ -280,6 +297,7 @@ def compile_document(doc: ast.Document, symbols: Symbols, warnings=()) -> Compil
         canonical_source=canonical,
         filename=doc.filename,
         warnings=tuple(warnings),
+        holidays=calendars,
         document=doc,
         symbols=symbols,
     )

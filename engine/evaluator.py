@@ -17,6 +17,7 @@ from engine import advice
 from engine import conditions as C
 from engine.compiler import Clause, CompiledAgreement
 from engine.deadlines import add_duration, utc_text
+from engine.holiday_days import closed_on
 from engine.incidents import Incident, IncidentError, from_dict
 from engine.schema import BUILTIN_KEYS, Violation, incident_schema, validate_document
 
@@ -290,14 +291,21 @@ class AgreementRun:
             what = "role" if clause.subject_is_role else "party"
             self.warnings.add(Warning_(ag.id, clause.id, f"{what} {clause.subject} names no party"))
             return []
-        due, note, decided = self._due(clause.deadline)
         costs = self._costs(clause)
-        because = tuple(explain_parts(clause.when, self))
-        if decided is not None:
-            because += (decided,)
+        when_because = tuple(explain_parts(clause.when, self))
         role = clause.subject if clause.subject_is_role else None
         out = []
+        per_calendar: dict = {}
+        business = clause.deadline is not None and clause.deadline.counts_business_days
         for party in parties:
+            # Business days skip public holidays: a party with calendars of its own may be due
+            # at another time than the others.
+            calendars = ag.calendars_for(party) if business else ()
+            found = per_calendar.get(calendars)
+            if found is None:
+                found = per_calendar[calendars] = self._due(clause.deadline, calendars)
+            due, note, decided = found
+            because = when_because + (decided,) if decided is not None else when_because
             if clause.modality != "must":
                 status = "open"
             elif self.fulfilled_by(clause.id, party, self.at):
@@ -310,24 +318,24 @@ class AgreementRun:
                             clause.action, due, status, costs, because, note))
         return out
 
-    def _due(self, dl) -> tuple[datetime | None, str | None, str | None]:
+    def _due(self, dl, calendars=()) -> tuple[datetime | None, str | None, str | None]:
         """The due time, the note when there is none, and for a `whichever` which term
-        decided (a line of the explanation)."""
+        decided (a line of the explanation). Business days skip the holidays of `calendars`."""
         if dl is None:
             return None, None, None
         if dl.kind != "whichever":
-            due, absent = self._term_due(dl)
+            due, absent = self._term_due(dl, calendars)
             return due, (f"no due time: {absent}" if absent else None), None
         found, left_out = [], []
         for term in dl.terms:
-            due, absent = self._term_due(term)
+            due, absent = self._term_due(term, calendars)
             if due is None:
                 left_out.append(f"{term.text} left out: {absent}")
             else:
                 found.append((due, term))
         if not found:
             return None, "no due time: " + "; ".join(
-                self._term_due(t)[1] for t in dl.terms), None
+                self._term_due(t, calendars)[1] for t in dl.terms), None
         pick = min if dl.pick == "earlier" else max
         due, term = pick(found, key=lambda f: f[0])  # the first of equal ones
         others = [f"{t.text} ({utc_text(d)})" for d, t in found if t is not term]
@@ -338,7 +346,7 @@ class AgreementRun:
             decided += "; " + "; ".join(left_out)
         return due, None, decided
 
-    def _term_due(self, dl) -> tuple[datetime | None, str | None]:
+    def _term_due(self, dl, calendars=()) -> tuple[datetime | None, str | None]:
         """The due time of a single deadline, or None and why it has none."""
         if dl.kind == "by":
             return dl.time, None
@@ -353,7 +361,8 @@ class AgreementRun:
             if not late:
                 return None, f"no duty of clause {dl.breach_of} is breached"
             anchor = min(d.due for d in late)
-        return add_duration(anchor, dl.amount, dl.unit), None
+        closed = closed_on(calendars) if dl.unit == "business day" else None
+        return add_duration(anchor, dl.amount, dl.unit, closed), None
 
     def _costs(self, clause: Clause) -> tuple[tuple[str, float], ...]:
         if not clause.costs:

@@ -124,3 +124,58 @@ def test_a_breach_cycle_through_a_term_of_whichever_is_an_error():
                  "within 4 hours of incident.requested_at or 1 hour of breach of escalate, "
                  "whichever is earlier"))
     assert [d for d in check_summary(text) if "cycle" in d[3]]
+
+
+# ------------------------------------------------------------------ public holidays
+
+CALENDAR_HINT = ("; write an ISO 3166 country code, with a subdivision after '-' if need be, "
+                 "as the holidays package names them (\"US-FL\", \"LT\")")
+
+
+def with_holidays(line: str, party_line: str | None = None) -> str:
+    text = edit(("  withdrawal notice 30 days\n", f"  withdrawal notice 30 days\n  {line}\n"))
+    if party_line is not None:
+        text = edit(('  region "Riverbend"\n', f'  region "Riverbend"\n  {party_line}\n'),
+                    text=text)
+    return text
+
+
+@pytest.mark.parametrize("line", ['holidays "US-FL"', 'holidays "LT", "PL"',
+                                  'holidays "LT" ,\n    "PL",  "US"'])
+def test_holidays_header_reads_the_same_by_both_readers_and_checks_clean(line):
+    text = with_holidays(line, 'holidays ["PL"]')
+    assert_same(text)
+    assert check_summary(text) == []
+    out = assert_formats_well(text)
+    assert out.count("  holidays ") == 2
+
+
+def test_holidays_are_formatted_on_one_line():
+    out = format_source(with_holidays('holidays "LT" ,\n    "PL",  "US"'))
+    assert '\n  holidays "LT", "PL", "US"\n' in out
+
+
+@pytest.mark.parametrize("line, party_line, expected", [
+    ('holidays "US-FX"', None,
+     [("error", 9, 12, "unknown holiday calendar 'US-FX' (did you mean 'US-TX'?)"
+                       + CALENDAR_HINT)]),
+    ('holidays "LT", "us-fl"', None,
+     [("error", 9, 18, "unknown holiday calendar 'us-fl' (did you mean 'US-FL'?)"
+                       + CALENDAR_HINT)]),
+    ('holidays "XX"', None, [("error", 9, 12, "unknown holiday calendar 'XX'" + CALENDAR_HINT)]),
+    ('holidays "LT"', 'holidays ["PL", "PL-ZZ"]',
+     [("error", 21, 19, "unknown holiday calendar 'PL-ZZ'" + CALENDAR_HINT)]),
+    ('holidays "LT"', "holidays 3",
+     [("error", 21, 12, "a party's holidays are calendars in quotes such as \"US-FL\" or "
+                        "[\"LT\", \"PL\"]")]),
+    ('holidays "LT"\n  holidays "PL"', None,
+     [("error", 10, 3, "the agreement says 'holidays' twice (first at line 9)")]),
+])
+def test_unknown_holiday_calendars_are_errors_with_a_suggestion(line, party_line, expected):
+    assert check_summary(with_holidays(line, party_line)) == expected
+
+
+def test_holidays_without_a_calendar_is_a_syntax_error():
+    text = with_holidays("holidays")
+    assert_same(text)
+    assert check_summary(text)[0][3].startswith("expected a string in double quotes")

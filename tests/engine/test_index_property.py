@@ -69,9 +69,11 @@ def agreement_texts(draw, name: str):
     parties = draw(st.lists(st.sampled_from(PARTIES), min_size=2, max_size=4, unique=True))
     lines = [f"agreement {name}", f'  title "{name}"', "  kind mutual-aid", "  binding",
              f"  effective {start}" + draw(st.sampled_from([""] + [f" until {e}" for e in ends]))]
+    lines += draw(st.sampled_from([[], ['  holidays "US-FL"'], ['  holidays "LT", "PL"']]))
     one_of = draw(st.booleans())
     for p in parties:
         lines.append(f'party {p} "{p.upper()}" region "{draw(st.sampled_from(REGIONS))}"')
+        lines += draw(st.sampled_from([[], [], ['  holidays "US"']]))
     lines.append("fields")
     lines.append("  type text" + (' one of "flood", "wildfire", "storm"' if one_of else ""))
     lines.append("  displaced " + draw(st.sampled_from(["number", "number"])))
@@ -97,7 +99,8 @@ def agreement_texts(draw, name: str):
         who = draw(st.sampled_from(["requesting", "local", "others", "fixed", parties[-1]]))
         modality = draw(st.sampled_from(["must", "must", "may", "must not"]))
         deadline = draw(st.sampled_from([
-            "", " within 2 hours", " within 1 business day", " within 30 minutes of "
+            "", " within 2 hours", " within 1 business day", " within 3 business days of "
+            "incident.requested_at", " within 30 minutes of "
             "incident.requested_at", " by 2026-03-14T12:00:00Z", " within 1 month",
             " within 2 calendar days of incident.requested_at", " within 1 year",
             " within 3 hours of incident.requested_at or 2 hours, whichever is earlier",
@@ -134,7 +137,8 @@ def incidents(draw):
         "displaced": st.one_of(st.integers(0, 1000), st.floats(0, 1000, allow_nan=False),
                                st.sampled_from(["many"])),
         "requested_by": st.sampled_from(PARTIES + ["outsider"]),
-        "requested_at": st.sampled_from(["2026-03-14T09:00:00Z", "2026-03-14T09:00:00"]),
+        "requested_at": st.sampled_from(["2026-03-14T09:00:00Z", "2026-03-14T09:00:00",
+                                         "2026-12-24T09:00:00Z"]),
         "urgent": st.booleans(),
         "status": st.sampled_from(["actual", "exercise", "test"]),
         "area": st.lists(st.sampled_from(CODES), max_size=3),

@@ -121,3 +121,65 @@ def test_whichever_over_a_fixed_time_and_a_breach():
 
 def duty_because(result: dict, clause: str) -> list[str]:
     return next(d["because"] for d in result["duties"] if d["clause"] == clause)
+
+
+# ------------------------------------------------------------------ public holidays
+
+HOLIDAY_PARTIES = '''
+party lakeside "Lakeside County"
+  region "Lakeside"
+  holidays "LT"
+
+party riverbend "City of Riverbend"
+  region "Riverbend"
+
+party state "State EOC"
+  holidays ["US-FL", "PL"]
+'''
+
+
+def holiday_agreement(header: str, deadline: str = "within 1 business day"):
+    from engine.compiler import load
+    text = ('agreement h\n  title "H"\n  kind mutual-aid\n  binding\n  effective 2026-01-01\n'
+            f'{header}{HOLIDAY_PARTIES}\nrole everyone is lakeside, riverbend, state\n\n'
+            f'clause c "C"\n  when incident.type == "flood"\n  everyone must "act" {deadline}\n')
+    return load(text, "h.agreement")
+
+
+def dues(ag, reported_at: str) -> dict[str, str]:
+    return {d["party"]: d["due"] for d in run(ag, incident(reported_at=reported_at))["duties"]}
+
+
+def test_business_days_skip_the_agreements_holidays_and_a_partys_own_instead():
+    ag = holiday_agreement('  holidays "US-FL", "LT"\n')
+    # Thursday 2 July 2026: 3 July is Independence Day observed in the US, 6 July Statehood
+    # Day in Lithuania. Lakeside counts only LT, the state US-FL and PL, Riverbend the
+    # agreement's US-FL and LT.
+    assert dues(ag, "2026-07-02T10:00:00Z") == {
+        "lakeside": "2026-07-03T10:00:00Z", "state": "2026-07-06T10:00:00Z",
+        "riverbend": "2026-07-07T10:00:00Z"}
+
+
+def test_without_holidays_business_days_are_monday_to_friday():
+    ag = holiday_agreement("")
+    assert dues(ag, "2026-07-02T10:00:00Z")["riverbend"] == "2026-07-03T10:00:00Z"
+
+
+def test_holidays_over_christmas_and_the_new_year():
+    ag = holiday_agreement('  holidays "US-FL"\n', "within 2 business days")
+    # Thursday 24 December: Christmas (Friday), the weekend, then Monday 28 and Tuesday 29.
+    assert dues(ag, "2026-12-24T10:00:00Z")["riverbend"] == "2026-12-29T10:00:00Z"
+    # Wednesday 30 December 2026: 31 December, New Year's Day (Friday) skipped, Monday 4.
+    assert dues(ag, "2026-12-30T10:00:00Z")["riverbend"] == "2027-01-04T10:00:00Z"
+
+
+def test_holidays_are_counted_in_the_anchors_offset():
+    ag = holiday_agreement('  holidays "US-FL"\n')
+    # 2 July 22:00 at -05:00 is 3 July in UTC: the day is counted where the time was given,
+    # so the next business day is Monday 6 July (3 July being a holiday), 22:00 -05:00.
+    assert dues(ag, "2026-07-02T22:00:00-05:00")["riverbend"] == "2026-07-07T03:00:00Z"
+
+
+def test_holidays_do_not_touch_other_units():
+    ag = holiday_agreement('  holidays "US-FL"\n', "within 1 day")
+    assert set(dues(ag, "2026-07-02T10:00:00Z").values()) == {"2026-07-03T10:00:00Z"}
