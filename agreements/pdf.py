@@ -255,6 +255,10 @@ class Wording:
     def deadline(self, deadline: Deadline | None) -> str | None:
         if deadline is None:
             return None
+        if deadline.kind == "every":
+            start = f"the incident's {deadline.field}" if deadline.field else "the incident's onset"
+            return (f"every {_duration(deadline.amount, deadline.unit)}, the first "
+                    f"{_duration(deadline.amount, deadline.unit)} after {start}")
         if deadline.kind == "whichever":
             return (" or ".join(self.deadline(t) for t in deadline.terms)
                     + f", whichever is {deadline.pick}")

@@ -121,9 +121,10 @@ class Duration(Node):
 class Deadline(Node):
     """`within D`, `within D of incident.F`, `within D of breach of C`, or `by TIME`; or
     several of those terms joined by `or`, `, whichever is earlier|later` (kind "whichever",
-    the terms in `terms`, "earlier" or "later" in `pick`)."""
+    the terms in `terms`, "earlier" or "later" in `pick`); or `every D [of incident.F]`, a
+    recurring duty (kind "every", `field_path` None for reported_at)."""
 
-    kind: str  # "within", "within_field", "within_breach", "by", "whichever"
+    kind: str  # "within", "within_field", "within_breach", "by", "whichever", "every"
     duration: Duration | None = None
     field_path: Path | None = None
     breach_of: Name | None = None

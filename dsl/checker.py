@@ -357,7 +357,10 @@ class Checker(ConditionChecks, ExampleChecks):
             self.check_deadline_term(term)
 
     def check_deadline_term(self, dl: ast.Deadline) -> None:
-        if dl.kind == "within_field":
+        if dl.kind == "every" and dl.duration.amount < 1:
+            self.error(dl.duration.span, "a recurring duty needs a period of at least 1 "
+                                         f"{dl.duration.unit}")
+        if dl.field_path is not None:
             type_name = self.path_type(dl.field_path, party_allowed=False)
             if type_name is not None and type_name not in ("time", "any"):
                 self.error(dl.field_path.span, f"{dl.field_path} is {article(type_name)}; a "

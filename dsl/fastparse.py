@@ -226,6 +226,15 @@ class _Reader:
         return ast.Duration(int(m.group()), UNITS[raw], raw, span=self.span(m.start(), end)), end
 
     def deadline(self, loc: int):
+        every = self.kw(loc, "every")
+        if every:
+            duration, end = _need(self.duration(every[1]))
+            field_path = None
+            of = self.kw(end, "of")
+            if of:
+                field_path, end = _need(self.path(of[1]))
+            return ast.Deadline("every", duration=duration, field_path=field_path,
+                                span=self.span(every[0], end)), end
         first = self.term(loc)
         if first is None:
             return None

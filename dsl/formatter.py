@@ -255,6 +255,9 @@ def duration(d: ast.Duration) -> str:
 
 
 def deadline(dl: ast.Deadline) -> str:
+    if dl.kind == "every":
+        return f"every {duration(dl.duration)}" + (f" of {dl.field_path}" if dl.field_path
+                                                   else "")
     if dl.kind == "whichever":
         later = [deadline(t).removeprefix("within ") for t in dl.terms[1:]]
         return " or ".join([deadline(dl.terms[0])] + later) + f", whichever is {dl.pick}"

@@ -18,7 +18,7 @@ KEYWORDS = (
     "governing law", "withdrawal notice", "language", "holidays", "recital", "party", "fields", "one of",
     "list of", "role", "is", "parties", "except", "where", "whose area intersects", "trigger",
     "when", "clause", "must", "must not", "may", "unless", "within", "of", "breach of", "by",
-    "whichever is earlier", "whichever is later",
+    "whichever is earlier", "whichever is later", "every",
     "costs borne by", "costs shared equally by", "costs shared", "text", "example", "incident",
     "at", "expect", "no", "duty for", "and", "or", "not", "in", "not in", "contains",
     "is given", "is not given", "intersects", "breached", "yes",

@@ -221,9 +221,17 @@ def grammar() -> pp.ParserElement:
         return ast.Deadline("whichever", terms=tuple(parts[:-1]), pick=parts[-1],
                             span=_span(s, toks[0], toks[2]))
 
-    deadline = pp.Located(
+    def every_action(s, loc, toks):
+        parts = list(toks[1])
+        return ast.Deadline("every", duration=parts[1],
+                            field_path=parts[2] if len(parts) > 2 else None,
+                            span=_span(s, toks[0], toks[2]))
+
+    every = pp.Located(K("every") - duration - pp.Optional(S(K("of")) - path_ws)
+                       ).set_parse_action(every_action)
+    deadline = (every | pp.Located(
         term + pp.Optional(pp.OneOrMore(S(K("or")) - later_term) - whichever)
-    ).set_parse_action(whichever_action).set_name("a deadline")
+    ).set_parse_action(whichever_action)).set_name("a deadline")
 
     # ------------------------------------------------------------ conditions
     condition = pp.Forward().set_name("a condition")

@@ -41,7 +41,7 @@ class Role:
 
 @dataclass(frozen=True)
 class Deadline:
-    kind: str  # within, within_field, within_breach, by, whichever
+    kind: str  # within, within_field, within_breach, by, whichever, every
     amount: int = 0
     unit: str = ""
     field: str | None = None
@@ -320,6 +320,8 @@ def _deadline(dl: ast.Deadline | None) -> Deadline | None:
     if dl.kind == "by":
         return Deadline("by", time=dl.time.value, text=text)
     base = dict(amount=dl.duration.amount, unit=dl.duration.unit, text=text)
+    if dl.kind == "every":
+        return Deadline("every", field=dl.field_path.names[0] if dl.field_path else None, **base)
     if dl.kind == "within_field":
         return Deadline("within_field", field=dl.field_path.names[0], **base)
     if dl.kind == "within_breach":

@@ -53,7 +53,8 @@ def type_schema(type_name: str) -> dict:
         "fulfilment": {"type": "object", "required": ["clause", "party", "at"], "properties": {
             "clause": {"type": "string"}, "party": {"type": "string"},
             "at": {"type": "string", "format": "compact-time"},
-            "agreement": {"type": "string"}}},
+            "agreement": {"type": "string"},
+            "occurrence": {"type": "integer", "minimum": 1}}},
         "any": {},
     }[type_name]
 

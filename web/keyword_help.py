@@ -64,6 +64,8 @@ HELP: dict[str, tuple[str, str]] = {
                 "whichever-is-earlier-whichever-is-later"),
     "later": ("'whichever is later': the last due time of the deadline terms.",
               "whichever-is-earlier-whichever-is-later"),
+    "every": ("'every D [of incident.FIELD]': a recurring duty, one per period, numbered by "
+              "occurrence.", "recurring-duties"),
     "holidays": ("The public-holiday calendars business days skip (\"US-FL\"); also a party "
                  "attribute.", "public-holidays"),
     "costs": ("Who pays: borne by one, shared equally, or shared in percentages.", "costs"),

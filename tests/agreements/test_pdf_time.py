@@ -60,3 +60,9 @@ def test_the_pdf_prints_the_calendars_and_a_whichever_deadline(tmp_path):
             "duties of Beta City, except the public holidays of PL") in text
     assert ("within 2 business days of the incident's closed_at or within 1 month of the "
             "incident's onset, whichever is later") in text
+
+
+def test_a_recurring_duty_is_worded_with_its_first_occurrence():
+    assert wording_of("every 1 week") == "every 1 week, the first 1 week after the incident's onset"
+    assert wording_of("every 2 business days of incident.requested_at") == (
+        "every 2 business days, the first 2 business days after the incident's requested_at")

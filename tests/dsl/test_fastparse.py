@@ -91,6 +91,9 @@ def base_agreement_texts():
                     'months ,whichever  is\tearlier\n'
                     'clause ten\n  when big\n  a must "y" within 1 day or within 2 hours of breach '
                     'of one or by 2026-01-02T00:00:00Z, whichever is later\n  unless big\n',
+        FUZZ_BASE + 'clause eleven\n  when big\n  a must "x" every 1 week\n'
+                    'clause twelve\n  when big\n  a may "y" every  2 business days  of '
+                    'incident.at\n  unless big\n',
     ]
 
 

@@ -179,3 +179,47 @@ def test_holidays_without_a_calendar_is_a_syntax_error():
     text = with_holidays("holidays")
     assert_same(text)
     assert check_summary(text)[0][3].startswith("expected a string in double quotes")
+
+
+# ------------------------------------------------------------------ recurring duties
+
+EVERY = "within 2 hours of breach of engines"
+
+
+@pytest.mark.parametrize("written, kind, amount, unit, field", [
+    ("every 1 day", "every", 1, "day", None),
+    ("every 2 business days of incident.requested_at", "every", 2, "business day",
+     "requested_at"),
+    ("every 1 month", "every", 1, "month", None),
+])
+def test_every_reads_the_same_by_both_readers(written, kind, amount, unit, field):
+    text = edit((EVERY, written))
+    assert_same(text)
+    doc = parse(text, "x.agreement")
+    clause = next(d for d in doc.declarations
+                  if isinstance(d, ast.ClauseDecl) and d.id == "escalate")
+    dl = clause.get("statement").deadline
+    assert (dl.kind, dl.duration.amount, dl.duration.unit) == (kind, amount, unit)
+    assert (dl.field_path.names[0] if dl.field_path else None) == field
+
+
+def test_every_is_formatted_and_checks_clean():
+    out = assert_formats_well(edit((EVERY, "every   12 hours   of   incident.requested_at")))
+    assert "every 12 hours of incident.requested_at\n" in out
+    assert check_summary(out) == []
+
+
+@pytest.mark.parametrize("written, expected", [
+    ("every 0 hours", [("error", 52, 86, "a recurring duty needs a period of at least 1 hour")]),
+    ("every 1 day of incident.displaced",
+     [("error", 52, 95, "incident.displaced is a number; a deadline is counted from a field of "
+                        "type time")]),
+    ("every day", [("error", 52, 86, "expected a whole number, found 'day' (a duration is a "
+                                     "number and a unit: 1 day)")]),
+    ("every 1 day of breach of engines",
+     [("error", 52, 95, "expected incident.FIELD or party.NAME, found 'breach'")]),
+])
+def test_every_errors(written, expected):
+    text = edit((EVERY, written))
+    assert_same(text)
+    assert check_summary(text) == expected

@@ -104,6 +104,7 @@ def agreement_texts(draw, name: str):
             "incident.requested_at", " by 2026-03-14T12:00:00Z", " within 1 month",
             " within 2 calendar days of incident.requested_at", " within 1 year",
             " within 3 hours of incident.requested_at or 2 hours, whichever is earlier",
+            " every 1 hour", " every 2 hours of incident.requested_at", " every 1 business day",
             " within 30 minutes of incident.requested_at or by 2026-03-14T09:00:00Z, "
             "whichever is later"]
             + ([f" within 1 hour of breach of {clauses[-1]}",
@@ -150,6 +151,8 @@ def incidents(draw):
         data["fulfilled"] = [{"clause": f"c{draw(st.integers(0, 4))}",
                               "party": draw(st.sampled_from(PARTIES)),
                               "at": "2026-03-14T09:30:00Z"}]
+        if draw(st.booleans()):  # of one occurrence of a recurring duty
+            data["fulfilled"][0]["occurrence"] = draw(st.integers(1, 3))
     return data
 
 

@@ -183,3 +183,102 @@ def test_holidays_are_counted_in_the_anchors_offset():
 def test_holidays_do_not_touch_other_units():
     ag = holiday_agreement('  holidays "US-FL"\n', "within 1 day")
     assert set(dues(ag, "2026-07-02T10:00:00Z").values()) == {"2026-07-03T10:00:00Z"}
+
+
+# ------------------------------------------------------------------ recurring duties
+
+def reports(line: str = 'state must "send a situation report" every 1 day', **fields):
+    ag = agreement(FIELDS + f'clause rep "Reports"\n  when incident.type == "flood"\n  {line}\n')
+    return lambda at=None, **more: run(ag, incident(**{**fields, **more}), at=at)
+
+
+def occurrences(result: dict) -> list[tuple]:
+    return [(d["occurrence"], d["due"], d["status"]) for d in result["duties"]]
+
+
+def test_before_the_first_occurrence_is_due_there_is_one_duty():
+    result = reports()()
+    assert occurrences(result) == [(1, "2026-03-15T08:00:00Z", "open")]
+    assert result["duties"][0]["because"] == ['incident.type == "flood" (was "flood")']
+
+
+def test_one_duty_per_occurrence_due_by_the_evaluation_time_and_the_next():
+    result = reports()(at="2026-03-17T08:00:00+00:00")
+    assert occurrences(result) == [(1, "2026-03-15T08:00:00Z", "breached"),
+                                   (2, "2026-03-16T08:00:00Z", "breached"),
+                                   (3, "2026-03-17T08:00:00Z", "open"),
+                                   (4, "2026-03-18T08:00:00Z", "open")]
+
+
+def test_a_record_fulfils_the_occurrence_of_its_period_or_the_one_it_names():
+    result = reports()(at="2026-03-17T09:00:00+00:00", fulfilled=[
+        {"clause": "rep", "party": "state", "at": "2026-03-15T07:00:00Z"},
+        {"clause": "rep", "party": "state", "at": "2026-03-17T08:30:00Z", "occurrence": 2}])
+    assert occurrences(result) == [(1, "2026-03-15T08:00:00Z", "fulfilled"),
+                                   (2, "2026-03-16T08:00:00Z", "fulfilled"),
+                                   (3, "2026-03-17T08:00:00Z", "breached"),
+                                   (4, "2026-03-18T08:00:00Z", "open")]
+
+
+def test_occurrences_count_from_a_field_and_step_the_calendar_by_months():
+    result = reports('state must "report" every 1 month of incident.requested_at',
+                     requested_at="2026-01-31T12:00:00Z")(at="2026-04-01T00:00:00+00:00")
+    assert occurrences(result) == [(1, "2026-02-28T12:00:00Z", "breached"),
+                                   (2, "2026-03-31T12:00:00Z", "breached"),
+                                   (3, "2026-04-30T12:00:00Z", "open")]
+
+
+def test_without_the_anchor_field_one_duty_without_due_time_and_a_note():
+    result = reports('state must "report" every 1 week of incident.requested_at')()
+    assert [(d["occurrence"], d["due"], d["note"]) for d in result["duties"]] == [
+        (1, None, "no due time: incident.requested_at is not given")]
+
+
+def test_occurrences_stop_when_the_clause_no_longer_holds():
+    assert reports()(at="2026-03-17T08:00:00+00:00", type="storm")["duties"] == []
+
+
+def test_more_than_a_thousand_occurrences_is_a_warning():
+    result = reports('state must "report" every 1 minute')(at="2026-03-15T08:00:00+00:00")
+    assert len(result["duties"]) == 1000
+    assert result["duties"][-1]["occurrence"] == 1000
+    assert result["warnings"] == [{
+        "agreement": "t", "clause": "rep", "message":
+        "more than 1000 occurrences of 'every 1 minute' are due by 2026-03-15T08:00:00Z: only "
+        "the first 1000 are given"}]
+
+
+def test_a_recurring_permission_is_never_breached():
+    result = reports('state may "send an update" every 6 hours')(at="2026-03-14T20:00:00+00:00")
+    assert occurrences(result) == [(1, "2026-03-14T14:00:00Z", "open"),
+                                   (2, "2026-03-14T20:00:00Z", "open"),
+                                   (3, "2026-03-15T02:00:00Z", "open")]
+
+
+def test_a_breached_occurrence_starts_an_escalation():
+    ag = agreement(FIELDS + 'clause rep "Reports"\n  when incident.type == "flood"\n'
+                            '  lakeside must "report" every 1 day\n'
+                            'clause esc "Escalation"\n  when breached rep\n'
+                            '  state must "report instead" within 2 hours of breach of rep\n')
+    result = run(ag, incident(fulfilled=[{"clause": "rep", "party": "lakeside",
+                                          "at": "2026-03-15T07:00:00Z"}]),
+                 at="2026-03-16T12:00:00+00:00")
+    assert summary(result) == [
+        ("rep", "lakeside", "must", "2026-03-15T08:00:00Z", "fulfilled"),
+        ("rep", "lakeside", "must", "2026-03-16T08:00:00Z", "breached"),
+        ("esc", "state", "must", "2026-03-16T10:00:00Z", "breached"),
+        ("rep", "lakeside", "must", "2026-03-17T08:00:00Z", "open")]
+
+
+def test_an_example_expects_an_occurrence_by_its_due_time():
+    from engine.examples import run_examples
+    ag = agreement(FIELDS + 'clause rep "Reports"\n  when incident.type == "flood"\n'
+                            '  state must "report" every 1 day\n'
+                            'example "two days on"\n'
+                            '  incident """{"id": "1", "type": "flood", '
+                            '"reported_at": "2026-03-14T08:00:00Z"}"""\n'
+                            '  at 2026-03-16T09:00:00Z\n'
+                            '  expect state must rep by 2026-03-16T08:00:00Z\n'
+                            '  expect state must rep by 2026-03-17T08:00:00Z\n')
+    outcomes = run_examples(ag)
+    assert [o.failures for o in outcomes] == [()]
