@@ -3,7 +3,7 @@ recurring duty (`every D`), for one agreement run (`engine.evaluator.AgreementRu
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from engine import conditions as C
 from engine.deadlines import add_duration, utc_text
@@ -19,7 +19,8 @@ def due(run, dl, calendars=()) -> tuple[datetime | None, str | None, str | None]
         return None, None, None
     if dl.kind != "whichever":
         moment, absent = term_due(run, dl, calendars)
-        return moment, (f"no due time: {absent}" if absent else None), None
+        return (moment, (f"no due time: {absent}" if absent else None),
+                skipped(run, dl, moment, calendars))
     found, left_out = [], []
     for term in dl.terms:
         moment, absent = term_due(run, term, calendars)
@@ -38,7 +39,40 @@ def due(run, dl, calendars=()) -> tuple[datetime | None, str | None, str | None]
         decided += " rather than " + ", ".join(others)
     if left_out:
         decided += "; " + "; ".join(left_out)
-    return moment, None, decided
+    holidays = skipped(run, term, moment, calendars)
+    return moment, None, decided + ("; " + holidays if holidays else "")
+
+
+def skipped(run, dl, moment, calendars) -> str | None:
+    """For business days counted past public holidays: which holidays were skipped (a line of
+    the explanation), else None."""
+    if dl.unit != "business day" or not calendars or moment is None:
+        return None
+    from engine.holiday_days import holiday_name
+    closed = closed_on(calendars)
+    day, last, found = _anchor_day(run, dl, moment), moment.date(), []
+    while day is not None and day < last:
+        day += timedelta(days=1)
+        if day.weekday() < 5 and closed(day):
+            found.append(f"{day.isoformat()} {holiday_name(calendars, day)}")
+    if not found:
+        return None
+    counted = f"{dl.amount} business days skip" if dl.amount != 1 else "1 business day skips"
+    return f"{counted} the public holidays of {', '.join(calendars)}: " + ", ".join(found)
+
+
+def _anchor_day(run, dl, moment):
+    """The day (in the due time's own offset) the business days were counted from."""
+    if dl.kind == "within":
+        anchor = run.typed("reported_at", "time")
+    elif dl.kind == "within_field":
+        anchor = run.typed(dl.field, "time")
+    else:
+        late = run.breached_duties(dl.breach_of)
+        anchor = min(d.due for d in late) if late else None
+    if anchor is None or anchor is C.MISSING:
+        return None
+    return anchor.date()
 
 
 def term_due(run, dl, calendars=()) -> tuple[datetime | None, str | None]:

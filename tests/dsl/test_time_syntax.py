@@ -223,3 +223,29 @@ def test_every_errors(written, expected):
     text = edit((EVERY, written))
     assert_same(text)
     assert check_summary(text) == expected
+
+
+# ------------------------------------------------------------------ the text and the logic
+
+NOTIFY_TEXT = ("The Affected Party shall notify the State EOC within thirty (30) minutes of "
+               "the onset of a major flood or of the displacement of five hundred or more "
+               "persons.")
+
+
+@pytest.mark.parametrize("deadline, words, warning", [
+    ("within 30 calendar days", "thirty (30) calendar days", None),
+    ("within 30 days", "thirty (30) calendar days", None),
+    ("within 1 month", "one (1) month", None),
+    ("within 1 year", "twelve (12) months", None),
+    ("every 1 day", "every twenty-four (24) hours", None),
+    ("within 30 days of incident.requested_at or 2 months, whichever is later",
+     "sixty (60) days", "the text says 'sixty (60) days', the deadline is 30 days or 2 months"),
+    ("within 2 months", "sixty (60) days", "the text says 'sixty (60) days', the deadline is "
+                                           "2 months"),
+])
+def test_the_text_is_compared_with_months_years_calendar_days_and_every_term(
+        deadline, words, warning):
+    text = edit(("within 30 minutes", deadline),
+                (NOTIFY_TEXT, NOTIFY_TEXT.replace("thirty (30) minutes", words)))
+    found = [d[3] for d in check_summary(text) if d[0] == "warning"]
+    assert found == ([warning] if warning else [])

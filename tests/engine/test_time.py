@@ -169,6 +169,10 @@ def test_holidays_over_christmas_and_the_new_year():
     ag = holiday_agreement('  holidays "US-FL"\n', "within 2 business days")
     # Thursday 24 December: Christmas (Friday), the weekend, then Monday 28 and Tuesday 29.
     assert dues(ag, "2026-12-24T10:00:00Z")["riverbend"] == "2026-12-29T10:00:00Z"
+    christmas = [d for d in run(ag, incident(reported_at="2026-12-24T10:00:00Z"))["duties"]
+                 if d["party"] == "riverbend"][0]
+    assert christmas["because"][-1] == ("2 business days skip the public holidays of US-FL: "
+                                        "2026-12-25 Christmas Day")
     # Wednesday 30 December 2026: 31 December, New Year's Day (Friday) skipped, Monday 4.
     assert dues(ag, "2026-12-30T10:00:00Z")["riverbend"] == "2027-01-04T10:00:00Z"
 
@@ -282,3 +286,14 @@ def test_an_example_expects_an_occurrence_by_its_due_time():
                             '  expect state must rep by 2026-03-17T08:00:00Z\n')
     outcomes = run_examples(ag)
     assert [o.failures for o in outcomes] == [()]
+
+
+def test_the_explanation_names_the_holidays_skipped():
+    ag = holiday_agreement('  holidays "US-FL", "LT"\n')
+    duties = {d["party"]: d for d in run(ag, incident(reported_at="2026-07-02T10:00:00Z"))[
+        "duties"]}
+    assert duties["riverbend"]["because"][-1] == (
+        "1 business day skips the public holidays of US-FL, LT: 2026-07-03 Independence Day "
+        "(observed), 2026-07-06 Statehood Day")
+    # Lakeside's calendar (LT) has no holiday on Friday 3 July: nothing was skipped.
+    assert duties["lakeside"]["because"] == ['incident.type == "flood" (was "flood")']
