@@ -146,7 +146,8 @@ def _with_fulfilments(parsed: EngineIncident, incident: Incident | None) -> Engi
     if incident is None:
         return parsed
     records = [{"agreement": d.agreement_slug, "clause": d.clause, "party": d.party_id,
-                "at": d.fulfilled_at.strftime("%Y-%m-%dT%H:%M:%SZ")}
+                "at": d.fulfilled_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                **({"occurrence": d.occurrence} if d.occurrence is not None else {})}
                for d in incident.duties if d.state == "fulfilled" and d.fulfilled_at is not None]
     if not records:
         return parsed
@@ -236,7 +237,7 @@ def sync_duties(session: Session, incident: Incident, message: IncidentMessage,
     supersede what no longer applies or changed, add what is new. Returns counts and the new.
     The caller holds the incident's lock (`lock_incident`)."""
     live = {d.key: d for d in incident.duties if d.state != "superseded"}
-    fresh = {(d.agreement, d.clause, d.party): d for d in evaluation.duties}
+    fresh = {(d.agreement, d.clause, d.party, d.occurrence): d for d in evaluation.duties}
     counts = {"added": 0, "superseded": 0, "kept": 0}
     added = []
     for key, duty in live.items():
@@ -255,7 +256,7 @@ def sync_duties(session: Session, incident: Incident, message: IncidentMessage,
                     revision_id=revision.id, content_hash=revision.content_hash,
                     agreement_slug=new.agreement, clause=new.clause, title=new.title,
                     party_id=new.party, role=new.role, modality=new.modality, action=new.action,
-                    due=new.due, note=new.note,
+                    due=new.due, note=new.note, occurrence=new.occurrence,
                     costs=[{"party": p, "share": s} for p, s in new.costs],
                     because=list(new.because), exercise=evaluation.exercise, state="open",
                     past=incident.state == "past",
@@ -293,13 +294,27 @@ def _escalated_duty(incident: Incident, revision, new: EngineDuty) -> int | None
     """The breached duty an escalation duty answers (its deadline runs from that breach)."""
     clause = cache.by_hash(revision.content_hash, revision.source,
                            f"{revision.slug}.agreement").clause_index.get(new.clause)
-    deadline = clause.deadline if clause is not None else None
-    if deadline is None or deadline.kind != "within_breach":
+    terms = clause.deadline.singles() if clause is not None and clause.deadline else ()
+    breach_of = next((t.breach_of for t in terms if t.kind == "within_breach"), None)
+    if breach_of is None:
         return None
     late = [d for d in incident.duties if d.agreement_slug == new.agreement
-            and d.clause == deadline.breach_of and d.state != "superseded" and d.due is not None]
+            and d.clause == breach_of and d.state != "superseded" and d.due is not None]
     late.sort(key=lambda d: d.due)
     return late[0].id if late else None
+
+
+def _next_occurrence_due(incident: Incident, at: datetime) -> bool:
+    """Whether the latest recorded occurrence of some recurring duty is due by `at` (so the
+    next occurrence is to be given)."""
+    latest: dict[tuple, Duty] = {}
+    for duty in incident.duties:
+        if duty.occurrence is None or duty.state == "superseded":
+            continue
+        key = duty.key[:3]
+        if key not in latest or duty.occurrence > latest[key].occurrence:
+            latest[key] = duty
+    return any(d.due is not None and d.due <= at for d in latest.values())
 
 
 def _overdue(duty: Duty, at: datetime) -> bool:
@@ -543,10 +558,15 @@ def check_breaches(session: Session, actor: User | None = None, *,
         Incident.state == "active", Duty.modality == "must",
         Duty.state.in_(("open", "acknowledged")), Duty.due < at).distinct()
         .order_by(Incident.id)).all()
+    # A recurring duty whose latest occurrence has come due has a next one to give.
+    recurring = session.scalars(select(Incident.id).join(Duty).where(
+        Incident.state == "active", Duty.occurrence.is_not(None), Duty.state != "superseded",
+        Duty.due <= at).distinct()).all()
     overdue = []
-    for incident_id in candidates:
+    for incident_id in sorted(set(candidates) | set(recurring)):
         incident = lock_incident(session, incident_id)
-        if incident.state != "active" or not any(_overdue(d, at) for d in incident.duties):
+        if incident.state != "active" or not (any(_overdue(d, at) for d in incident.duties)
+                                              or _next_occurrence_due(incident, at)):
             continue
         overdue.append(incident)
         message = incident.latest_message

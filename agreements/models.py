@@ -286,6 +286,8 @@ class Duty(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     escalation_of_id: Mapped[int | None] = mapped_column(ForeignKey("duty.id"))
+    # Of a recurring duty (`every D`): which occurrence, from 1; None for one that does not recur.
+    occurrence: Mapped[int | None] = mapped_column(Integer)
 
     incident: Mapped[Incident] = relationship(back_populates="duties")
     message: Mapped[IncidentMessage] = relationship()
@@ -293,8 +295,8 @@ class Duty(Base):
     events: Mapped[list["DutyEvent"]] = relationship(back_populates="duty", order_by="DutyEvent.id")
 
     @property
-    def key(self) -> tuple[str, str, str]:
-        return (self.agreement_slug, self.clause, self.party_id)
+    def key(self) -> tuple[str, str, str, int | None]:
+        return (self.agreement_slug, self.clause, self.party_id, self.occurrence)
 
     @property
     def live(self) -> bool:
@@ -307,7 +309,7 @@ class Duty(Base):
             "party": self.party_id, "role": self.role, "action": self.action,
             "due": utc_text(self.due), "state": self.state, "costs": self.costs,
             "because": self.because, "note": self.note, "revision_hash": self.content_hash,
-            "exercise": self.exercise,
+            "exercise": self.exercise, "occurrence": self.occurrence,
         }
 
 

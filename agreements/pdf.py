@@ -108,6 +108,7 @@ def document_context(agreement: CompiledAgreement, revision_number: int | None,
         "effective_text": _period(agreement),
         "withdrawal_text": _duration(*agreement.withdrawal_notice)
         if agreement.withdrawal_notice else None,
+        "holidays_text": holidays_text(agreement),
         "revision_label": (f"Revision {revision_number}" if revision_number is not None
                            else "Unnumbered draft"),
         "lang": _language(agreement.language),
@@ -254,6 +255,13 @@ class Wording:
     def deadline(self, deadline: Deadline | None) -> str | None:
         if deadline is None:
             return None
+        if deadline.kind == "every":
+            start = f"the incident's {deadline.field}" if deadline.field else "the incident's onset"
+            return (f"every {_duration(deadline.amount, deadline.unit)}, the first "
+                    f"{_duration(deadline.amount, deadline.unit)} after {start}")
+        if deadline.kind == "whichever":
+            return (" or ".join(self.deadline(t) for t in deadline.terms)
+                    + f", whichever is {deadline.pick}")
         if deadline.kind == "by":
             return deadline.text
         span = _duration(deadline.amount, deadline.unit)
@@ -446,6 +454,25 @@ def _certificate(agreement: CompiledAgreement, signed: dict[str, SignatureRecord
 
 
 # ---------------------------------------------------------------- small helpers
+
+def holidays_text(agreement: CompiledAgreement) -> str | None:
+    """Which public-holiday calendars business days skip, the agreement's and each party's
+    own; None when business days are simply Monday to Friday for everyone."""
+    own = [(p, agreement.calendars_for(p.id)) for p in agreement.parties
+           if "holidays" in p.attributes]
+    if not agreement.holidays and not own:
+        return None
+    if agreement.holidays:
+        text = ("Business days are Monday to Friday, except the public holidays of "
+                f"{_join(list(agreement.holidays), 'and')}")
+    else:
+        text = "Business days are Monday to Friday"
+    if own:
+        text += "; for the duties of " + "; of ".join(
+            f"{p.name}, except the public holidays of {_join(list(codes), 'and')}"
+            for p, codes in own)
+    return text + " (calendars of the holidays package: ISO 3166 country and subdivision codes)."
+
 
 def _party_view(party) -> dict:
     return {"id": party.id, "name": party.name, "contact": _attribute(party, "contact"),

@@ -13,7 +13,8 @@ from agreements.plain_document import document_model
 TERMS = (("Title", lambda m: m["agreement"].title), ("Kind", lambda m: m["kind_label"]),
          ("Binding", lambda m: m["binding_label"]), ("Effective", lambda m: m["effective_text"]),
          ("Governing law", lambda m: m["agreement"].governing_law),
-         ("Withdrawal notice", lambda m: m["withdrawal_text"]))
+         ("Withdrawal notice", lambda m: m["withdrawal_text"]),
+         ("Business days", lambda m: m.get("holidays_text")))
 # A clause's summary as the PDF prints it beside the clause, in this order.
 CLAUSE_FIELDS = (("Title", "title"), ("Text", "text"), ("Who", "who"), ("What", "what"),
                  ("By when", "by_when"), ("Trigger", "trigger"), ("Costs", "costs"))

@@ -113,19 +113,24 @@ class Name(Node):
 @dataclass(frozen=True)
 class Duration(Node):
     amount: int
-    unit: str  # minute, hour, day, business day, week
+    unit: str  # minute, hour, day, business day, week, month, year
     raw_unit: str = field(compare=False)
 
 
 @dataclass(frozen=True)
 class Deadline(Node):
-    """`within D`, `within D of incident.F`, `within D of breach of C`, or `by TIME`."""
+    """`within D`, `within D of incident.F`, `within D of breach of C`, or `by TIME`; or
+    several of those terms joined by `or`, `, whichever is earlier|later` (kind "whichever",
+    the terms in `terms`, "earlier" or "later" in `pick`); or `every D [of incident.F]`, a
+    recurring duty (kind "every", `field_path` None for reported_at)."""
 
-    kind: str  # "within", "within_field", "within_breach", "by"
+    kind: str  # "within", "within_field", "within_breach", "by", "whichever", "every"
     duration: Duration | None = None
     field_path: Path | None = None
     breach_of: Name | None = None
     time: Literal | None = None
+    terms: tuple["Deadline", ...] = ()
+    pick: str | None = None
 
 
 @dataclass(frozen=True)
@@ -163,7 +168,7 @@ class TypeRef(Node):
 class HeaderItem(Node):
     """One line of the agreement header: title, kind, binding, effective, ..."""
 
-    key: str  # title kind binding effective governing_law withdrawal_notice language
+    key: str  # title kind binding effective governing_law withdrawal_notice language holidays
     value: object  # Literal | Name | Duration | bool | tuple[Literal, Literal | None]
 
 

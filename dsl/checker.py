@@ -116,7 +116,8 @@ class Checker(ConditionChecks, ExampleChecks):
         seen: dict[str, ast.HeaderItem] = {}
         words = {"title": "title", "kind": "kind", "binding": "binding or non-binding",
                  "effective": "effective", "governing_law": "governing law",
-                 "withdrawal_notice": "withdrawal notice", "language": "language"}
+                 "withdrawal_notice": "withdrawal notice", "language": "language",
+                 "holidays": "holidays"}
         for item in decl.items:
             if item.key in seen:
                 self.error(item.span, f"the agreement says '{words[item.key]}' twice (first at "
@@ -128,6 +129,10 @@ class Checker(ConditionChecks, ExampleChecks):
             if key not in seen:
                 a = "an" if words[key][0] in "aeiou" else "a"
                 self.error(decl.id_span, f"agreement '{decl.id}' needs {a} '{words[key]}' line")
+        calendars = seen.get("holidays")
+        if calendars is not None:
+            self.check_calendars(calendars.value if isinstance(calendars.value, tuple)
+                                 else (calendars.value,))
         eff = seen.get("effective")
         if eff is not None and isinstance(eff.value, tuple):
             start, until = eff.value
@@ -173,6 +178,22 @@ class Checker(ConditionChecks, ExampleChecks):
                     i.kind == "text" for i in attr.value.items)):
                 self.error(attr.value.span, "a party's area is a list of geocodes such as "
                                             '["FIPS:039001"]')
+            if attr.name == "holidays":
+                codes = attr.value.items if isinstance(attr.value, ast.ListLiteral) \
+                    else (attr.value,)
+                if all(isinstance(c, ast.Literal) and c.kind == "text" for c in codes) and codes:
+                    self.check_calendars(codes)
+                else:
+                    self.error(attr.value.span, "a party's holidays are calendars in quotes such "
+                                                'as "US-FL" or ["LT", "PL"]')
+
+    def check_calendars(self, codes) -> None:
+        """Each public-holiday calendar must be one the `holidays` package has."""
+        from dsl.holiday_calendars import problem
+        for code in codes:
+            message = problem(code.value)
+            if message:
+                self.error(code.span, message)
 
     # ------------------------------------------------------------ roles
     def resolve_member(self, name: ast.Name, allow_roles: bool, what: str) -> None:
@@ -249,10 +270,9 @@ class Checker(ConditionChecks, ExampleChecks):
             if cond is not None:
                 visit(cond)
         statement = clause.get("statement")
-        if statement is not None and statement.deadline is not None \
-                and statement.deadline.breach_of is not None \
-                and statement.deadline.breach_of.name in self.symbols.clauses:
-            found.append(statement.deadline.breach_of.name)
+        for term in deadline_terms(getattr(statement, "deadline", None)):
+            if term.breach_of is not None and term.breach_of.name in self.symbols.clauses:
+                found.append(term.breach_of.name)
         return list(dict.fromkeys(found))
 
     def check_breach_cycles(self) -> None:
@@ -333,10 +353,14 @@ class Checker(ConditionChecks, ExampleChecks):
 
     def check_statement(self, st: ast.Statement) -> None:
         self.check_subject(st.subject)
-        dl = st.deadline
-        if dl is None:
-            return
-        if dl.kind == "within_field":
+        for term in deadline_terms(st.deadline):
+            self.check_deadline_term(term)
+
+    def check_deadline_term(self, dl: ast.Deadline) -> None:
+        if dl.kind == "every" and dl.duration.amount < 1:
+            self.error(dl.duration.span, "a recurring duty needs a period of at least 1 "
+                                         f"{dl.duration.unit}")
+        if dl.field_path is not None:
             type_name = self.path_type(dl.field_path, party_allowed=False)
             if type_name is not None and type_name not in ("time", "any"):
                 self.error(dl.field_path.span, f"{dl.field_path} is {article(type_name)}; a "
@@ -363,6 +387,13 @@ class Checker(ConditionChecks, ExampleChecks):
         for role in self.symbols.roles.values():
             if role.id not in self.used:
                 self.warning(role.id_span, f"role '{role.id}' is never used")
+
+
+def deadline_terms(dl: ast.Deadline | None) -> tuple[ast.Deadline, ...]:
+    """The single deadlines a deadline is made of: itself, or each term of a `whichever`."""
+    if dl is None:
+        return ()
+    return dl.terms if dl.kind == "whichever" else (dl,)
 
 
 def check(doc: ast.Document) -> tuple[list[Diagnostic], Symbols]:

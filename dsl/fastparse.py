@@ -43,6 +43,7 @@ _SIMPLE_TYPE = re.compile(SIMPLE_TYPE_RE)
 _UNIT = re.compile(UNIT_RE)
 _WHOLE = re.compile(WHOLE_RE)
 _COMPARISON = re.compile(COMPARISON_RE)
+_WHICHEVER = re.compile(r",[ \t]*whichever(?![\w-])")
 
 _KW = frozenset(KEYWORD_CHARS)  # the grammar's K(word)
 _PLAIN_KW = frozenset(pp.Keyword.DEFAULT_KEYWORD_CHARS)  # pp.Keyword(word)
@@ -216,17 +217,49 @@ class _Reader(ExampleReader):
         m = self.regex(loc, _WHOLE)
         if m is None:
             return None
-        business = self.kw(m.end(), "business")
-        if business:
-            day = _need(self.kw(business[1], "days") or self.kw(business[1], "day"))
-            raw, end = "business " + self.s[day[0]:day[1]], day[1]
+        qualifier = self.kw(m.end(), "business") or self.kw(m.end(), "calendar")
+        if qualifier:
+            day = _need(self.kw(qualifier[1], "days") or self.kw(qualifier[1], "day"))
+            raw = self.s[qualifier[0]:qualifier[1]] + " " + self.s[day[0]:day[1]]
+            end = day[1]
         else:
             unit = _need(self.regex(m.end(), _UNIT))
             raw, end = unit.group(), unit.end()
         return ast.Duration(int(m.group()), UNITS[raw], raw, span=self.span(m.start(), end)), end
 
     def deadline(self, loc: int):
+        every = self.kw(loc, "every")
+        if every:
+            duration, end = _need(self.duration(every[1]))
+            field_path = None
+            of = self.kw(end, "of")
+            if of:
+                field_path, end = _need(self.path(of[1]))
+            return ast.Deadline("every", duration=duration, field_path=field_path,
+                                span=self.span(every[0], end)), end
+        first = self.term(loc)
+        if first is None:
+            return None
+        terms, end = [first[0]], first[1]
+        while True:
+            joined = self.kw(end, "or")
+            if not joined:
+                break
+            term, end = _need(self.term(joined[1], later=True))
+            terms.append(term)
+        if len(terms) == 1:
+            return first
+        which = _need(_WHICHEVER.match(self.s, self.ws(end)))
+        is_ = _need(self.kw(which.end(), "is"))
+        pick = _need(self.kw(is_[1], "earlier") or self.kw(is_[1], "later"))
+        return ast.Deadline("whichever", terms=tuple(terms), pick=self.s[pick[0]:pick[1]],
+                            span=self.span(terms[0].span.start, pick[1])), pick[1]
+
+    def term(self, loc: int, later: bool = False):
         within = self.kw(loc, "within")
+        if within is None and later and self.regex(loc, _WHOLE):
+            start = self.ws(loc)
+            within = (start, start)
         if within:
             duration, end = _need(self.duration(within[1]))
             of = self.kw(end, "of")
@@ -404,6 +437,13 @@ class _Reader(ExampleReader):
             item = ("withdrawal_notice", *_need(self.duration(notice[1])))
         elif k := self.kw(loc, "language"):
             item = ("language", *_need(self.string(k[1])))
+        elif k := self.kw(loc, "holidays"):
+            first, end = _need(self.string(k[1]))
+            codes = [first]
+            while self.s.startswith(",", self.ws(end)):
+                code, end = _need(self.string(self.ws(end) + 1))
+                codes.append(code)
+            item = ("holidays", first if len(codes) == 1 else tuple(codes), end)
         if item is None:
             return None
         key, value, end = item

@@ -152,6 +152,9 @@ def render_header(item: ast.HeaderItem) -> str:
         return f"withdrawal notice {duration(item.value)}"
     if item.key == "language":
         return f"language {string(item.value)}"
+    if item.key == "holidays":
+        codes = item.value if isinstance(item.value, tuple) else (item.value,)
+        return "holidays " + ", ".join(string(c) for c in codes)
     raise AssertionError(item.key)
 
 
@@ -257,6 +260,12 @@ def duration(d: ast.Duration) -> str:
 
 
 def deadline(dl: ast.Deadline) -> str:
+    if dl.kind == "every":
+        return f"every {duration(dl.duration)}" + (f" of {dl.field_path}" if dl.field_path
+                                                   else "")
+    if dl.kind == "whichever":
+        later = [deadline(t).removeprefix("within ") for t in dl.terms[1:]]
+        return " or ".join([deadline(dl.terms[0])] + later) + f", whichever is {dl.pick}"
     if dl.kind == "by":
         return f"by {dl.time.raw}"
     text = f"within {duration(dl.duration)}"

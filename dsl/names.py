@@ -15,14 +15,15 @@ from dsl.types import BUILTIN_FIELDS
 # The words an author types, in the order the editor offers them when several fit.
 KEYWORDS = (
     "agreement", "title", "kind", "binding", "non-binding", "effective", "until",
-    "governing law", "withdrawal notice", "language", "recital", "party", "fields", "one of",
+    "governing law", "withdrawal notice", "language", "holidays", "recital", "party", "fields", "one of",
     "list of", "role", "is", "parties", "except", "where", "whose area intersects", "trigger",
     "when", "clause", "must", "must not", "may", "unless", "within", "of", "breach of", "by",
+    "whichever is earlier", "whichever is later", "every",
     "costs borne by", "costs shared equally by", "costs shared", "text", "example", "incident",
     "at", "expect", "no", "duty for", "and", "or", "not", "in", "not in", "contains",
     "is given", "is not given", "intersects", "breached", "yes",
     "mou", "mutual-aid", "compact", "protocol", "other",
-    "minutes", "hours", "days", "business days", "weeks",
+    "minutes", "hours", "days", "business days", "calendar days", "weeks", "months", "years",
     "text", "number", "yes/no", "date", "time", "severity", "urgency", "certainty",
 )
 MAX_REPAIRS = 12  # declarations set aside before giving up on a parse

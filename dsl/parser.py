@@ -17,8 +17,8 @@ from dsl.timestamps import parse_time  # noqa: F401 - parse_time re-exported
 from dsl.tokens import (  # noqa: F401 - the words are re-exported for the parser's users
     COMPARISON_RE, DATE_LIT_RE, DECLARATION_KEYWORDS, FIELD_NAME_RE, HEADER_WORDS, KEYWORD_CHARS,
     KINDS, MALFORMED_OFFSET_RE, NAIVE_TIME_RE, NAME_RE, NUMBER_RE, PERCENT_RE, RESERVED,
-    SCALE_TYPES, SIMPLE_TYPE_RE, SIMPLE_TYPES, SLUG_RE, STRING_RE, TIME_LIT_RE, UNIT_RE, UNITS,
-    WHOLE_RE, bad_escape, bad_escape_message, unquote)
+    SCALE_TYPES, SIMPLE_TYPE_RE, SIMPLE_TYPES, SLUG_RE, STRING_RE, TIME_LIT_RE, UNIT_NAMES,
+    UNIT_RE, UNITS, WHOLE_RE, bad_escape, bad_escape_message, unquote)
 
 pp.ParserElement.set_default_whitespace_chars(" \t\r\n")
 
@@ -179,8 +179,9 @@ def grammar() -> pp.ParserElement:
 
     unit = (pp.Group(K("business") - (K("days") | K("day")).set_name("'days'"))
             .set_parse_action(lambda t: "business " + t[0][1])
-            | pp.Regex(UNIT_RE)).set_name(
-        "a unit (minutes, hours, days, business days or weeks)")
+            | pp.Group(K("calendar") - (K("days") | K("day")).set_name("'days'"))
+            .set_parse_action(lambda t: "calendar " + t[0][1])
+            | pp.Regex(UNIT_RE)).set_name(UNIT_NAMES)
     duration = pp.Located(pp.Regex(WHOLE_RE).set_name("a whole number") - unit)
     duration.set_parse_action(duration_action).set_name("a duration such as 30 minutes")
 
@@ -198,10 +199,39 @@ def grammar() -> pp.ParserElement:
 
     anchor = (path_ws | (S(K("breach")) - S(K("of")) - ident.copy().set_name("a clause id")))
     anchor.set_name("incident.FIELD or 'breach of CLAUSE'")
-    deadline = pp.Located(
+    term = pp.Located(
         K("within") - duration - pp.Optional(S(K("of")) - anchor)
         | K("by") - time_value
     ).set_parse_action(deadline_action).set_name("a deadline")
+    # A later term of `... or ..., whichever is earlier` may leave out its `within`.
+    later_term = pp.Located((
+        K("by") - time_value
+        | K("within") - duration - pp.Optional(S(K("of")) - anchor)
+        | pp.Empty().set_parse_action(lambda: "within") + duration
+        - pp.Optional(S(K("of")) - anchor)
+    ).set_name("a duration or 'by TIME'")).set_parse_action(deadline_action)
+    whichever = (S(pp.Regex(r",[ \t]*whichever(?![\w-])").set_name(
+        "', whichever is earlier' or ', whichever is later' after deadline terms joined by 'or'"))
+        - S(K("is")) - (K("earlier") | K("later")).set_name("'earlier' or 'later'"))
+
+    def whichever_action(s, loc, toks):
+        parts = list(toks[1])
+        if len(parts) == 1:
+            return parts[0]
+        return ast.Deadline("whichever", terms=tuple(parts[:-1]), pick=parts[-1],
+                            span=_span(s, toks[0], toks[2]))
+
+    def every_action(s, loc, toks):
+        parts = list(toks[1])
+        return ast.Deadline("every", duration=parts[1],
+                            field_path=parts[2] if len(parts) > 2 else None,
+                            span=_span(s, toks[0], toks[2]))
+
+    every = pp.Located(K("every") - duration - pp.Optional(S(K("of")) - path_ws)
+                       ).set_parse_action(every_action)
+    deadline = (every | pp.Located(
+        term + pp.Optional(pp.OneOrMore(S(K("or")) - later_term) - whichever)
+    ).set_parse_action(whichever_action)).set_name("a deadline")
 
     # ------------------------------------------------------------ conditions
     condition = pp.Forward().set_name("a condition")
@@ -296,6 +326,7 @@ def grammar() -> pp.ParserElement:
         | item("governing_law", S(K("governing")) - S(K("law")) - string)
         | item("withdrawal_notice", S(K("withdrawal")) - S(K("notice")) - duration)
         | item("language", S(K("language")) - string)
+        | item("holidays", S(K("holidays")) - string + pp.ZeroOrMore(S(",") - string))
     )
 
     def agreement_action(s, loc, toks):

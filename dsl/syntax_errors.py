@@ -61,9 +61,14 @@ def syntax_diagnostic(exc: pp.ParseBaseException, text: str, filename: str) -> D
     if token in RESERVED and previous and previous.group(1) in DECLARATION_KEYWORDS:
         return _diagnostic(f"'{token}' is a keyword of the language and cannot be used as a "
                            "name here; choose another name", text, loc, found_len, filename)
+    if expected.startswith("a whole number") and token in UNITS:
+        # `every day`, `within hours`: the number was left out, not misspelt.
+        return _diagnostic(f"{message} (a duration is a number and a unit: 1 {token})", text,
+                           loc, found_len, filename)
     if token not in RESERVED:
-        words = set(re.findall(r"[a-z][a-z-]*", expected)) | set(DECLARATION_KEYWORDS)
-        words |= set(UNITS) | set(KINDS)
+        words = set(re.findall(r"[a-z][a-z-]*", expected))
+        if not re.fullmatch(r"'[a-z]+'", expected):  # one word wanted: only it is a hint
+            words |= set(DECLARATION_KEYWORDS) | set(UNITS) | set(KINDS)
         hint = suggest(token, words)
         if hint:
             message += f" (did you mean '{hint}'?)"

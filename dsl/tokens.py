@@ -22,7 +22,7 @@ RESERVED = frozenset(DECLARATION_KEYWORDS + (
 NAME_RE = (r"(?!(?:" + "|".join(sorted(RESERVED, key=len, reverse=True)) + r")(?![A-Za-z0-9_]))"
            r"[A-Za-z_][A-Za-z0-9_]*")
 HEADER_WORDS = ("title", "kind", "binding", "non-binding", "effective", "governing", "withdrawal",
-                "language")
+                "language", "holidays")
 SLUG_RE = r"(?!(?:" + "|".join(HEADER_WORDS) + r")(?![\w.-]))[A-Za-z_][A-Za-z0-9_.\-]*"
 KINDS = ("mou", "mutual-aid", "compact", "protocol", "other")
 SCALE_TYPES = ("severity", "urgency", "certainty")
@@ -30,8 +30,11 @@ SIMPLE_TYPES = ("text", "number", "yes/no", "date", "time", "party") + SCALE_TYP
 SIMPLE_TYPE_RE = r"yes/no|(?:text|number|date|time|party|severity|urgency|certainty)(?![\w/-])"
 UNITS = {"minute": "minute", "minutes": "minute", "hour": "hour", "hours": "hour",
          "day": "day", "days": "day", "week": "week", "weeks": "week",
-         "business day": "business day", "business days": "business day"}
-UNIT_RE = r"(minutes?|hours?|days?|weeks?)(?![\w-])"
+         "month": "month", "months": "month", "year": "year", "years": "year",
+         "business day": "business day", "business days": "business day",
+         "calendar day": "day", "calendar days": "day"}
+UNIT_RE = r"(minutes?|hours?|days?|weeks?|months?|years?)(?![\w-])"
+UNIT_NAMES = "a unit (minutes, hours, days, business days, calendar days, weeks, months or years)"
 WHOLE_RE = r"\d+(?![\w.%])"
 
 DATE_RE = r"\d{4}-\d{2}-\d{2}"

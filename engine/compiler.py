@@ -41,13 +41,23 @@ class Role:
 
 @dataclass(frozen=True)
 class Deadline:
-    kind: str  # within, within_field, within_breach, by
+    kind: str  # within, within_field, within_breach, by, whichever, every
     amount: int = 0
     unit: str = ""
     field: str | None = None
     breach_of: str | None = None
     time: datetime | None = None
     text: str = ""
+    terms: tuple["Deadline", ...] = ()  # of a `whichever`: its terms, in order
+    pick: str | None = None  # of a `whichever`: earlier or later
+
+    def singles(self) -> tuple["Deadline", ...]:
+        """The single deadlines this one is made of: itself, or each term of a `whichever`."""
+        return self.terms if self.kind == "whichever" else (self,)
+
+    @property
+    def counts_business_days(self) -> bool:
+        return any(t.unit == "business day" for t in self.singles())
 
 
 @dataclass(frozen=True)
@@ -123,8 +133,18 @@ class CompiledAgreement:
     canonical_source: str
     filename: str
     warnings: tuple[Diagnostic, ...]
+    holidays: tuple[str, ...] = ()  # public-holiday calendars business days skip
     document: ast.Document | None = field(default=None, repr=False, compare=False)
     symbols: Symbols | None = field(default=None, repr=False, compare=False)
+
+    def calendars_for(self, party_id: str) -> tuple[str, ...]:
+        """The holiday calendars of a party's business days: its own `holidays`, or the
+        agreement's."""
+        party = self.party_index.get(party_id)
+        own = party.attributes.get("holidays") if party is not None else None
+        if own is None:
+            return self.holidays
+        return (own,) if isinstance(own, str) else tuple(own)
 
     @property
     def has_syntax(self) -> bool:
@@ -250,6 +270,9 @@ def compile_document(doc: ast.Document, symbols: Symbols, warnings=()) -> Compil
     notice = header.get("withdrawal_notice")
     language = header.get("language")
     law = header.get("governing_law")
+    calendars = header.get("holidays")
+    calendars = () if calendars is None else tuple(c.value for c in (
+        calendars.value if isinstance(calendars.value, tuple) else (calendars.value,)))
     return CompiledAgreement(
         id=symbols.agreement.id,
         title=header["title"].value.value,
@@ -276,6 +299,7 @@ def compile_document(doc: ast.Document, symbols: Symbols, warnings=()) -> Compil
         canonical_source=canonical,
         filename=doc.filename,
         warnings=tuple(warnings),
+        holidays=calendars,
         document=doc,
         symbols=symbols,
     )
@@ -292,9 +316,14 @@ def _deadline(dl: ast.Deadline | None) -> Deadline | None:
         return None
     from dsl.formatter import deadline as render
     text = render(dl)
+    if dl.kind == "whichever":
+        return Deadline("whichever", terms=tuple(_deadline(t) for t in dl.terms), pick=dl.pick,
+                        text=text)
     if dl.kind == "by":
         return Deadline("by", time=dl.time.value, text=text)
     base = dict(amount=dl.duration.amount, unit=dl.duration.unit, text=text)
+    if dl.kind == "every":
+        return Deadline("every", field=dl.field_path.names[0] if dl.field_path else None, **base)
     if dl.kind == "within_field":
         return Deadline("within_field", field=dl.field_path.names[0], **base)
     if dl.kind == "within_breach":

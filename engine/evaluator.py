@@ -6,8 +6,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Iterable
 
@@ -16,7 +17,8 @@ from dsl.types import BUILTIN_FIELDS
 from engine import advice
 from engine import conditions as C
 from engine.compiler import Clause, CompiledAgreement
-from engine.deadlines import add_duration, utc_text
+from engine import due_times
+from engine.deadlines import utc_text
 from engine.incidents import Incident, IncidentError, from_dict
 from engine.schema import BUILTIN_KEYS, Violation, incident_schema, validate_document
 
@@ -37,6 +39,8 @@ class Duty:
     costs: tuple[tuple[str, float], ...]
     because: tuple[str, ...]
     note: str | None = None
+    occurrence: int | None = None  # of a recurring duty, from 1
+    since: datetime | None = field(default=None, compare=False)  # its period's start
 
     @property
     def due_text(self) -> str | None:
@@ -56,6 +60,8 @@ class Duty:
         }
         if self.note is not None:
             out["note"] = self.note
+        if self.occurrence is not None:
+            out["occurrence"] = self.occurrence
         return out
 
 
@@ -180,19 +186,31 @@ class AgreementRun:
             self._typed[field] = value
             return value
 
-    def fulfilled(self) -> list[tuple[str, str, datetime]]:
+    def fulfilled(self) -> list[tuple[str, str, datetime, int | None]]:
         if self._fulfilled is None:
             records = []
             for record in self.incident.get("fulfilled") or ():
                 owner = record.get("agreement")
                 if owner is not None and owner != self.agreement.id:
                     continue
-                records.append((record["clause"], record["party"], parse_time(record["at"])))
+                records.append((record["clause"], record["party"], parse_time(record["at"]),
+                                record.get("occurrence")))
             self._fulfilled = records
         return self._fulfilled
 
-    def fulfilled_by(self, clause: str, party: str, moment: datetime) -> bool:
-        return any(c == clause and p == party and at <= moment for c, p, at in self.fulfilled())
+    def fulfilled_by(self, clause: str, party: str, moment: datetime, duty=None) -> bool:
+        """A record of this clause and party made at or before `moment`; for an occurrence of a
+        recurring duty, one that names it, or names none and was made within its period."""
+        occurrence = duty.occurrence if duty is not None else None
+        for c, p, at, named in self.fulfilled():
+            if c != clause or p != party or at > moment:
+                continue
+            if occurrence is None or named == occurrence:
+                return True
+            if named is None and (duty.since is None or duty.since < at) \
+                    and (duty.due is None or at <= duty.due):
+                return True
+        return False
 
     # roles ------------------------------------------------------------
     def resolve(self, name: str) -> tuple[str, ...]:
@@ -277,7 +295,7 @@ class AgreementRun:
         clause = self.agreement.clause_index[clause_id]
         return [d for d in self.duties(clause)
                 if d.modality == "must" and d.due is not None and d.due < self.at
-                and not self.fulfilled_by(clause_id, d.party, d.due)]
+                and not self.fulfilled_by(clause_id, d.party, d.due, d)]
 
     def _compute(self, clause: Clause) -> list[Duty]:
         if not clause.when.holds(self):
@@ -290,12 +308,34 @@ class AgreementRun:
             what = "role" if clause.subject_is_role else "party"
             self.warnings.add(Warning_(ag.id, clause.id, f"{what} {clause.subject} names no party"))
             return []
-        due, note = self._due(clause)
         costs = self._costs(clause)
-        because = tuple(explain_parts(clause.when, self))
+        when_because = tuple(explain_parts(clause.when, self))
         role = clause.subject if clause.subject_is_role else None
         out = []
+        per_calendar: dict = {}
+        dl = clause.deadline
+        business = dl is not None and dl.counts_business_days
+        recurring = dl is not None and dl.kind == "every"
         for party in parties:
+            # Business days skip public holidays: a party with calendars of its own may be due
+            # at another time than the others.
+            calendars = ag.calendars_for(party) if business else ()
+            found = per_calendar.get(calendars)
+            if found is None:
+                found = per_calendar[calendars] = self._occurrences(clause, calendars) \
+                    if recurring else due_times.due(self, dl, calendars)
+            if recurring:
+                occurrences, note = found
+                for number, since, due in occurrences or [(1, None, None)]:
+                    duty = Duty(ag.id, clause.id, clause.title, clause.modality, party, role,
+                                clause.action, due, "open", costs, when_because, note, number,
+                                since)
+                    status = self._status(duty)
+                    out.append(duty if status == "open" else
+                               dataclasses.replace(duty, status=status))
+                continue
+            due, note, decided = found
+            because = when_because + (decided,) if decided is not None else when_because
             if clause.modality != "must":
                 status = "open"
             elif self.fulfilled_by(clause.id, party, self.at):
@@ -308,24 +348,23 @@ class AgreementRun:
                             clause.action, due, status, costs, because, note))
         return out
 
-    def _due(self, clause: Clause) -> tuple[datetime | None, str | None]:
-        dl = clause.deadline
-        if dl is None:
-            return None, None
-        if dl.kind == "by":
-            return dl.time, None
-        if dl.kind == "within":
-            anchor = self.typed("reported_at", "time")
-        elif dl.kind == "within_field":
-            anchor = self.typed(dl.field, "time")
-            if anchor is C.MISSING:
-                return None, f"no due time: incident.{dl.field} is not given"
-        else:
-            late = self.breached_duties(dl.breach_of)
-            if not late:
-                return None, f"no due time: no duty of clause {dl.breach_of} is breached"
-            anchor = min(d.due for d in late)
-        return add_duration(anchor, dl.amount, dl.unit), None
+    def _status(self, duty: Duty) -> str:
+        if duty.modality != "must":
+            return "open"
+        if self.fulfilled_by(duty.clause, duty.party, self.at, duty):
+            return "fulfilled"
+        if duty.due is not None and duty.due < self.at:
+            return "breached"
+        return "open"
+
+    def _occurrences(self, clause: Clause, calendars):
+        found, note, over = due_times.occurrences(self, clause.deadline, calendars)
+        if over:
+            self.warnings.add(Warning_(self.agreement.id, clause.id, (
+                f"more than {due_times.MAX_OCCURRENCES} occurrences of '{clause.deadline.text}' "
+                f"are due by {utc_text(self.at)}: only the first {due_times.MAX_OCCURRENCES} are "
+                "given")))
+        return found, note
 
     def _costs(self, clause: Clause) -> tuple[tuple[str, float], ...]:
         if not clause.costs:

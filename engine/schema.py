@@ -46,7 +46,8 @@ def type_schema(type_name: str) -> dict:
     elif type_name == "fulfilment":
         schema = {"type": "object", "required": ["clause", "party", "at"], "properties": {
             "clause": type_schema("text"), "party": type_schema("party"),
-            "at": type_schema("time"), "agreement": type_schema("text")}}
+            "at": type_schema("time"), "agreement": type_schema("text"),
+            "occurrence": {"type": "integer", "minimum": 1, "$comment": "occurrence"}}}
     elif type_name in SCALES:
         schema = {"type": "string", "enum": [*SCALES[type_name][::-1], UNKNOWN]}
     else:
@@ -168,6 +169,8 @@ def _message(error: jsonschema.ValidationError) -> str:
         of = kind[len("list of "):]
         of = {"fulfilment": "fulfilment records", "any": "values"}.get(of, of)
         return f"{value} is not a list of {of}: write its values between [ and ]"
+    if kind == "occurrence":
+        return f"{value} is not an occurrence: write its number, 1 for the first"
     if kind == "fulfilment":
         return (f"{value} is not a fulfilment record: write "
                 '{"clause": ..., "party": ..., "at": ...}')

@@ -19,8 +19,9 @@ def fields_read(agreement: CompiledAgreement) -> frozenset[str]:
         paths += C.paths_of(clause.when)
         if clause.unless is not None:
             paths += C.paths_of(clause.unless)
-        if clause.deadline is not None and clause.deadline.field:
-            names.add(clause.deadline.field)
+        for term in clause.deadline.singles() if clause.deadline is not None else ():
+            if term.field:
+                names.add(term.field)
     for role in agreement.roles.values():
         if role.path is not None:
             paths.append(role.path)

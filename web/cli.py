@@ -408,7 +408,9 @@ def render_text(result, nothing=None) -> str:
             action = f"{d.modality.upper()} {d.action}"
             if len(action) > 60:
                 action = action[:59] + "…"
-            rows.append((str(i), due, d.status, d.party, action, f"{d.agreement} › {d.clause}"))
+            occurrence = f" (occurrence {d.occurrence})" if d.occurrence is not None else ""
+            rows.append((str(i), due, d.status, d.party, action,
+                         f"{d.agreement} › {d.clause}{occurrence}"))
         widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
         lines.append("")
         for r in rows:

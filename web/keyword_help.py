@@ -58,6 +58,16 @@ HELP: dict[str, tuple[str, str]] = {
     "breach": ("'within D of breach of CLAUSE': counted from the earliest due time of that "
                "clause's breached duties.", "deadlines"),
     "by": ("A deadline at a fixed time; in costs, who bears them.", "deadlines"),
+    "whichever": ("'D1 or D2, whichever is earlier|later': the earliest or latest of several "
+                  "deadline terms.", "whichever-is-earlier-whichever-is-later"),
+    "earlier": ("'whichever is earlier': the first due time of the deadline terms.",
+                "whichever-is-earlier-whichever-is-later"),
+    "later": ("'whichever is later': the last due time of the deadline terms.",
+              "whichever-is-earlier-whichever-is-later"),
+    "every": ("'every D [of incident.FIELD]': a recurring duty, one per period, numbered by "
+              "occurrence.", "recurring-duties"),
+    "holidays": ("The public-holiday calendars business days skip (\"US-FL\"); also a party "
+                 "attribute.", "public-holidays"),
     "costs": ("Who pays: borne by one, shared equally, or shared in percentages.", "costs"),
     "borne": ("'costs borne by ROLE': one role or party pays.", "costs"),
     "shared": ("'costs shared equally by ...' or 'costs shared ROLE 75%, ROLE 25%'.", "costs"),

@@ -166,6 +166,9 @@ SCHEMAS: dict = {
             "revision_hash": {"type": "string",
                               "description": "content hash of the revision it came from"},
             "exercise": {"type": "boolean"},
+            "occurrence": {"type": ["integer", "null"], "minimum": 1,
+                           "description": "of a recurring duty (`every D`): which occurrence, "
+                                          "from 1; null for a duty that does not recur"},
             "created_at": TIME,
             "fulfilled_at": NULLABLE_TIME,
             "superseded_at": NULLABLE_TIME,
@@ -277,6 +280,9 @@ SCHEMAS: dict = {
                                      "to 1.0"},
             "because": {"type": "array", "items": {"type": "string"}},
             "note": {"type": "string"},
+            "occurrence": {"type": "integer", "minimum": 1,
+                           "description": "only on a recurring duty (`every D`): which "
+                                          "occurrence, from 1"},
         },
     },
     "Evaluation": {

@@ -14,7 +14,7 @@ KEYWORDS = frozenset("""
 agreement title kind binding non-binding effective until language recital party fields role
 is parties except where whose intersects trigger when clause must may not unless within of
 breach by costs borne shared equally text example incident at expect no duty for and or in
-contains given breached one yes
+contains given breached one yes holidays whichever earlier later every
 """.split())
 
 # The same tokens as static/highlight.js: keep the two in step.
@@ -22,7 +22,8 @@ _TOKEN = re.compile(r'''
   (?P<str>"""[\s\S]*?(?:"""|\Z) | "(?:[^"\\\n]|\\.)*"?)
 | (?P<com>\#[^\n]*)
 | (?P<num>\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?
-        | \d+[ \t]+(?:business[ \t]+days?|minutes?|hours?|days?|weeks?)(?![A-Za-z0-9_])
+        | \d+[ \t]+(?:(?:business|calendar)[ \t]+days?
+                     |minutes?|hours?|days?|weeks?|months?|years?)(?![A-Za-z0-9_])
         | -?\d+(?:\.\d+)?%?)
 | (?P<path>(?:incident|party)(?:\.[A-Za-z_][A-Za-z0-9_]*)+)
 | (?P<phrase>(?:governing[ \t]+law|withdrawal[ \t]+notice)(?![A-Za-z0-9_]))

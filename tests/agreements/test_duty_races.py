@@ -255,7 +255,7 @@ def test_two_updates_of_one_incident_at_once_are_applied_one_after_the_other(
         last = parse_incident(messages[-1][1])
         evaluation, _ = evaluate_in_store(session, last, LATER, stored)
         assert sorted(d.key for d in duties if d.state != "superseded") == sorted(
-            (d.agreement, d.clause, d.party) for d in evaluation.duties)
+            (d.agreement, d.clause, d.party, d.occurrence) for d in evaluation.duties)
     updates = audit(Session, "incident.update", incident=KEY)
     assert len(updates) == 2
     superseded = [d for d in duties if d.state == "superseded"]

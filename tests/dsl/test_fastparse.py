@@ -83,6 +83,17 @@ def base_agreement_texts():
                     'incident.d >= 2026-01-02\nrole r9 is parties where party.tier in [1, 2]\n',
         FUZZ_BASE.replace("kind mutual-aid", "kind other").replace("binding\n", "non-binding\n")
         + 'fields\n  tags list of list of text\n  stamp time one of 2026-01-01T00:00:00+01:00\n',
+        FUZZ_BASE + 'clause five\n  when big\n  a must "x" within 2 months\n'
+                    'clause six\n  when big\n  a must "y" within 30 calendar  days of breach of one\n'
+                    'clause seven\n  when big\n  a may "z" within 1 year of incident.at\n'
+                    'clause eight\n  when big\n  a must "w" within 1 calendar day\n',
+        FUZZ_BASE + 'clause nine\n  when big\n  a must "x" within 2 days of incident.at or 3 '
+                    'months ,whichever  is\tearlier\n'
+                    'clause ten\n  when big\n  a must "y" within 1 day or within 2 hours of breach '
+                    'of one or by 2026-01-02T00:00:00Z, whichever is later\n  unless big\n',
+        FUZZ_BASE + 'clause eleven\n  when big\n  a must "x" every 1 week\n'
+                    'clause twelve\n  when big\n  a may "y" every  2 business days  of '
+                    'incident.at\n  unless big\n',
     ]
 
 

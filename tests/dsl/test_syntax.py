@@ -466,11 +466,14 @@ class TestExamples:
                  (4, 8, "expected a kind (mou, mutual-aid, compact, protocol or other), found "
                         "'treaty'"), id="kind-no-suggestion"),
     pytest.param("within 30 minutes", "within 30 minuts",
-                 (41, 86, "expected a unit (minutes, hours, days, business days or weeks), "
-                          "found 'minuts' (did you mean 'minutes'?)"), id="unit"),
-    pytest.param("withdrawal notice 30 days", "withdrawal notice 30 months",
-                 (8, 24, "expected a unit (minutes, hours, days, business days or weeks), "
-                         "found 'months'"), id="unit-unknown"),
+                 (41, 86, "expected a unit (minutes, hours, days, business days, calendar days, "
+                          "weeks, months or years), found 'minuts' (did you mean 'minutes'?)"),
+                 id="unit"),
+    pytest.param("withdrawal notice 30 days", "withdrawal notice 30 fortnights",
+                 (8, 24, "expected a unit (minutes, hours, days, business days, calendar days, "
+                         "weeks, months or years), found 'fortnights'"), id="unit-unknown"),
+    pytest.param("within 30 minutes", "within 30 calendar weeks",
+                 (41, 95, "expected 'days', found 'weeks'"), id="calendar-not-days"),
     pytest.param("within 30 minutes", "within 1.5 hours",
                  (41, 83, "expected a whole number, found '1.5'"), id="duration-fraction"),
     pytest.param("trigger mass_displacement when", "trigger mass_displacement",

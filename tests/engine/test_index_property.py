@@ -69,9 +69,11 @@ def agreement_texts(draw, name: str):
     parties = draw(st.lists(st.sampled_from(PARTIES), min_size=2, max_size=4, unique=True))
     lines = [f"agreement {name}", f'  title "{name}"', "  kind mutual-aid", "  binding",
              f"  effective {start}" + draw(st.sampled_from([""] + [f" until {e}" for e in ends]))]
+    lines += draw(st.sampled_from([[], ['  holidays "US-FL"'], ['  holidays "LT", "PL"']]))
     one_of = draw(st.booleans())
     for p in parties:
         lines.append(f'party {p} "{p.upper()}" region "{draw(st.sampled_from(REGIONS))}"')
+        lines += draw(st.sampled_from([[], [], ['  holidays "US"']]))
     lines.append("fields")
     lines.append("  type text" + (' one of "flood", "wildfire", "storm"' if one_of else ""))
     lines.append("  displaced " + draw(st.sampled_from(["number", "number"])))
@@ -97,9 +99,17 @@ def agreement_texts(draw, name: str):
         who = draw(st.sampled_from(["requesting", "local", "others", "fixed", parties[-1]]))
         modality = draw(st.sampled_from(["must", "must", "may", "must not"]))
         deadline = draw(st.sampled_from([
-            "", " within 2 hours", " within 1 business day", " within 30 minutes of "
-            "incident.requested_at", " by 2026-03-14T12:00:00Z"]
-            + ([f" within 1 hour of breach of {clauses[-1]}"] if clauses else [])))
+            "", " within 2 hours", " within 1 business day", " within 3 business days of "
+            "incident.requested_at", " within 30 minutes of "
+            "incident.requested_at", " by 2026-03-14T12:00:00Z", " within 1 month",
+            " within 2 calendar days of incident.requested_at", " within 1 year",
+            " within 3 hours of incident.requested_at or 2 hours, whichever is earlier",
+            " every 1 hour", " every 2 hours of incident.requested_at", " every 1 business day",
+            " within 30 minutes of incident.requested_at or by 2026-03-14T09:00:00Z, "
+            "whichever is later"]
+            + ([f" within 1 hour of breach of {clauses[-1]}",
+                f" within 1 hour of breach of {clauses[-1]} or 90 minutes of "
+                "incident.requested_at, whichever is earlier"] if clauses else [])))
         lines.append(f'clause c{i} "Clause {i}"')
         lines.append(f"  when {cond}")
         lines.append(f'  {who} {modality} "act {i}"{deadline}')
@@ -128,7 +138,8 @@ def incidents(draw):
         "displaced": st.one_of(st.integers(0, 1000), st.floats(0, 1000, allow_nan=False),
                                st.sampled_from(["many"])),
         "requested_by": st.sampled_from(PARTIES + ["outsider"]),
-        "requested_at": st.sampled_from(["2026-03-14T09:00:00Z", "2026-03-14T09:00:00"]),
+        "requested_at": st.sampled_from(["2026-03-14T09:00:00Z", "2026-03-14T09:00:00",
+                                         "2026-12-24T09:00:00Z"]),
         "urgent": st.booleans(),
         "status": st.sampled_from(["actual", "exercise", "test"]),
         "area": st.lists(st.sampled_from(CODES), max_size=3),
@@ -140,6 +151,8 @@ def incidents(draw):
         data["fulfilled"] = [{"clause": f"c{draw(st.integers(0, 4))}",
                               "party": draw(st.sampled_from(PARTIES)),
                               "at": "2026-03-14T09:30:00Z"}]
+        if draw(st.booleans()):  # of one occurrence of a recurring duty
+            data["fulfilled"][0]["occurrence"] = draw(st.integers(1, 3))
     return data
 
 

@@ -7,7 +7,7 @@
   ("agreement title kind binding non-binding effective until language recital party fields " +
    "role is parties except where whose intersects trigger when clause must may not unless " +
    "within of breach by costs borne shared equally text example incident at expect no duty " +
-   "for and or in contains given breached one yes").split(" ").forEach(function (w) {
+   "for and or in contains given breached one yes holidays whichever earlier later every").split(" ").forEach(function (w) {
     KEYWORDS[w] = true;
   });
 
@@ -15,7 +15,7 @@
     '("""[\\s\\S]*?(?:"""|$(?![\\s\\S]))|"(?:[^"\\\\\\n]|\\\\.)*"?)',           // 1 string
     "(#[^\\n]*)",                                                                 // 2 comment
     "(\\d{4}-\\d{2}-\\d{2}(?:T\\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d+)?)?(?:Z|[+-]\\d{2}:\\d{2})?)?" +
-      "|\\d+[ \\t]+(?:business[ \\t]+days?|minutes?|hours?|days?|weeks?)(?![A-Za-z0-9_])" +
+      "|\\d+[ \\t]+(?:(?:business|calendar)[ \\t]+days?|minutes?|hours?|days?|weeks?|months?|years?)(?![A-Za-z0-9_])" +
       "|-?\\d+(?:\\.\\d+)?%?)",                                                  // 3 number
     "((?:incident|party)(?:\\.[A-Za-z_][A-Za-z0-9_]*)+)",                         // 4 path
     "((?:governing[ \\t]+law|withdrawal[ \\t]+notice)(?![A-Za-z0-9_]))",          // 5 phrase

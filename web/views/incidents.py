@@ -385,7 +385,7 @@ def board(key: str):
 
 BOARD_COLUMNS = (Duty.id, Duty.party_id, Duty.state, Duty.due, Duty.modality, Duty.exercise,
                  Duty.agreement_slug, Duty.clause, Duty.costs, Duty.revision_id, Duty.past,
-                 Duty.title, Duty.action)
+                 Duty.title, Duty.action, Duty.occurrence)
 
 
 def _duty_cards(session, groups, states, actions, names, now, here,
