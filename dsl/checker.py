@@ -6,6 +6,7 @@ from dsl import ast
 from dsl.condition_checks import ConditionChecks, article, describe, walk  # noqa: F401 (re-exported)
 from dsl.contradictions import never_holds
 from dsl.errors import Diagnostic, Span
+from dsl.formatter import deadline as render_deadline
 from dsl.example_checks import ExampleChecks, json_error_span  # noqa: F401 (re-exported)
 from dsl.lexical import suggest
 from dsl.symbols import Symbols, value_type  # noqa: F401 (re-exported)
@@ -335,6 +336,10 @@ class Checker(ConditionChecks, ExampleChecks):
         self.check_subject(st.subject)
         dl = st.deadline
         if dl is None:
+            return
+        if st.modality == "must not":
+            self.error(dl.span, "a prohibition has no deadline: it holds for as long as the "
+                                f"clause holds; remove '{render_deadline(dl)}'")
             return
         if dl.kind == "within_field":
             type_name = self.path_type(dl.field_path, party_allowed=False)

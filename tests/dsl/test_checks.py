@@ -157,6 +157,27 @@ def test_clause_used_as_trigger_says_how_to_test_a_breach():
                          "for its breach")]
 
 
+def test_deadline_on_a_prohibition_is_an_error():
+    text = edit(('  assisting must not "deploy resources without a request"',
+                 '  assisting must not "deploy resources without a request" within 2 hours'))
+    assert [d.render() for d in diagnostics(text)] == [
+        "lakeside.agreement:60:59: error: a prohibition has no deadline: it holds for as long "
+        "as the clause holds; remove 'within 2 hours'\n"
+        '   60 |   assisting must not "deploy resources without a request" within 2 hours\n'
+        "      |                                                           ^^^^^^^^^^^^^^"]
+
+
+@pytest.mark.parametrize("deadline", ["by 2026-03-14T12:00:00Z",
+                                      "within 1 hour of incident.requested_at",
+                                      "within 1 hour of breach of engines"])
+def test_every_deadline_form_on_a_prohibition_is_an_error(deadline):
+    text = edit(('  assisting must not "deploy resources without a request"',
+                 f'  assisting must not "deploy resources without a request" {deadline}'))
+    assert check_summary(text) == [
+        ("error", 60, 59, "a prohibition has no deadline: it holds for as long as the clause "
+                          f"holds; remove '{deadline}'")]
+
+
 def test_role_listing_a_role_as_fixed_member():
     text = edit(("role assisting is parties except requesting, coordinator",
                  "role assisting is parties except requesting, coordinator\n"

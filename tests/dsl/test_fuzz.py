@@ -40,7 +40,7 @@ clause one "One"
   words"""
 clause two "Two"
   when breached one or incident.type contains "x"
-  near must not "do two" within 1 hour of breach of one
+  near must not "do two"
   costs shared equally by a, b
 clause three "Three"
   when big

@@ -102,6 +102,8 @@ def agreement_texts(draw, name: str):
             + ([f" within 1 hour of breach of {clauses[-1]}"] if clauses else [])))
         lines.append(f'clause c{i} "Clause {i}"')
         lines.append(f"  when {cond}")
+        if modality == "must not":
+            deadline = ""  # a prohibition has no deadline (an error)
         lines.append(f'  {who} {modality} "act {i}"{deadline}')
         if draw(st.booleans()):
             lines.append(f"  unless {draw(conditions(triggers, []))}".replace(
