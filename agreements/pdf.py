@@ -290,7 +290,16 @@ class Wording:
             "when": clause.when.text,
             "unless": clause.unless.text if clause.unless is not None else None,
             "costs": self.costs(clause) or "Not allocated by this clause",
+            "otherwise": self.consequence(clause),
         }
+
+    @staticmethod
+    def consequence(clause: Clause) -> str | None:
+        """What follows a breach (a must) or a lapse (a may), from the clause's `otherwise`."""
+        if clause.consequence is None:
+            return None
+        when = "If the permission lapses" if clause.modality == "may" else "If the duty is breached"
+        return f"{when}: {clause.consequence}"
 
     def clause_sentence(self, clause: Clause, decl: ast.ClauseDecl) -> str:
         """The clause worded from its logic, for clauses that give no legal text of their own."""
@@ -304,6 +313,8 @@ class Wording:
         if unless is not None:
             sentence += f", unless {self.condition(unless)}"
         sentence += "."
+        if clause.consequence is not None:
+            sentence += f" Otherwise, {clause.consequence.rstrip('.')}."
         costs = self.costs(clause)
         return f"{sentence} {costs}" if costs else sentence
 

@@ -226,7 +226,7 @@ class TriggerDecl(Node):
 
 @dataclass(frozen=True)
 class ClauseItem(Node):
-    """One line of a clause: when, statement, unless, costs or text."""
+    """One line of a clause: when, statement, unless, costs, text or otherwise."""
 
     key: str
     value: object  # Condition | Statement | Costs | Literal

@@ -293,7 +293,7 @@ class Checker(ConditionChecks, ExampleChecks):
     def check_clause(self, clause: ast.ClauseDecl) -> None:
         seen: dict[str, ast.ClauseItem] = {}
         names = {"when": "when", "unless": "unless", "costs": "costs", "text": "text",
-                 "statement": "must/may/must not"}
+                 "otherwise": "otherwise", "statement": "must/may/must not"}
         for item in clause.items:
             if item.key in seen:
                 self.error(item.span, f"clause '{clause.id}' has a second '{names[item.key]}' line "
@@ -320,6 +320,8 @@ class Checker(ConditionChecks, ExampleChecks):
             self.check_statement(seen["statement"].value)
         if "costs" in seen:
             self.check_costs(seen["costs"].value)
+        if "otherwise" in seen and "statement" in seen:
+            self.check_otherwise(seen["otherwise"], seen["statement"].value)
         if "text" in seen:
             for message in text_disagreements(clause):
                 self.warning(seen["text"].value.span, message)
@@ -351,6 +353,18 @@ class Checker(ConditionChecks, ExampleChecks):
             if name.name not in self.symbols.clauses:
                 self.error(name.span, f"unknown clause '{name.name}'"
                                       f"{self.hint(name.name, self.symbols.clauses)}")
+
+    def check_otherwise(self, item: ast.ClauseItem, st: ast.Statement) -> None:
+        """`otherwise` says what follows a breach (must) or a lapse (may): a warning where
+        neither can ever happen, so the consequence would never be shown."""
+        if st.modality == "must not":
+            reason = "a 'must not' is never breached"
+        elif st.deadline is None:
+            reason = (f"a '{st.modality}' without a deadline "
+                      f"{'is never breached' if st.modality == 'must' else 'never lapses'}")
+        else:
+            return
+        self.warning(item.span, f"'otherwise' never applies here: {reason}")
 
     def check_costs(self, costs: ast.Costs) -> None:
         for share in costs.shares:

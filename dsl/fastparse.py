@@ -520,9 +520,10 @@ class _Reader:
                 return ast.ClauseItem(word, condition, span=self.span(k[0], end)), end
         if k := self.kw(loc, "costs"):
             return self.costs(k)
-        if k := self.kw(loc, "text"):
-            text, end = _need(self.string(k[1]))
-            return ast.ClauseItem("text", text, span=self.span(k[0], end)), end
+        for word in ("text", "otherwise"):
+            if k := self.kw(loc, word):
+                text, end = _need(self.string(k[1]))
+                return ast.ClauseItem(word, text, span=self.span(k[0], end)), end
         found = self.statement(loc)
         if found is None:
             return None

@@ -18,7 +18,7 @@ KEYWORDS = (
     "governing law", "withdrawal notice", "language", "recital", "party", "fields", "one of",
     "list of", "role", "is", "parties", "except", "where", "whose area intersects", "trigger",
     "when", "clause", "must", "must not", "may", "unless", "within", "of", "breach of", "by",
-    "costs borne by", "costs shared equally by", "costs shared", "text", "example", "incident",
+    "costs borne by", "costs shared equally by", "costs shared", "text", "otherwise", "example", "incident",
     "at", "expect", "no", "duty for", "and", "or", "not", "in", "not in", "contains",
     "is given", "is not given", "intersects", "breached", "yes",
     "mou", "mutual-aid", "compact", "protocol", "other",

@@ -433,6 +433,8 @@ def grammar() -> pp.ParserElement:
         | item("unless", S(K("unless")) - condition, ast.ClauseItem)
         | costs
         | item("text", S(K("text")) - string, ast.ClauseItem)
+        | item("otherwise", S(K("otherwise")) - string.copy().set_name(
+            "what follows a breach or lapse, in double quotes"), ast.ClauseItem)
         | item("statement", statement, ast.ClauseItem)
     )
 
@@ -446,7 +448,7 @@ def grammar() -> pp.ParserElement:
     clause = pp.Located(
         S(K("clause")) - ident.copy().set_name("a clause id") - pp.Optional(string)
         - pp.ZeroOrMore(clause_item)
-        - end_of("a clause line (when, unless, costs, text, or ROLE must|may|must not \"...\")")
+        - end_of("a clause line (when, unless, costs, text, otherwise, or ROLE must|may|must not \"...\")")
     ).set_parse_action(clause_action)
 
     def expect_action(s, loc, toks):

@@ -65,6 +65,7 @@ class Clause:
     costs_kind: str | None
     costs: tuple[tuple[str, float], ...]  # (role or party, fraction of the whole)
     text: str | None
+    consequence: str | None = None  # `otherwise "..."`: what follows a breach or a lapse
 
 
 @dataclass(frozen=True)
@@ -225,6 +226,7 @@ def compile_document(doc: ast.Document, symbols: Symbols, warnings=()) -> Compil
         unless = c.get("unless")
         costs: ast.Costs | None = c.get("costs")
         text = c.get("text")
+        otherwise = c.get("otherwise")
         clauses.append(Clause(
             id=c.id, title=c.title.value if c.title else c.id, index=index,
             modality=st.modality, action=st.action.value, subject=st.subject.name,
@@ -235,6 +237,7 @@ def compile_document(doc: ast.Document, symbols: Symbols, warnings=()) -> Compil
             costs_kind=costs.kind if costs else None,
             costs=_costs(costs),
             text=text.value if text is not None else None,
+            consequence=otherwise.value if otherwise is not None else None,
         ))
 
     fields = symbols.fields

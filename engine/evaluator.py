@@ -37,6 +37,7 @@ class Duty:
     costs: tuple[tuple[str, float], ...]
     because: tuple[str, ...]
     note: str | None = None
+    consequence: str | None = None  # the clause's `otherwise`, once breached or lapsed
 
     @property
     def due_text(self) -> str | None:
@@ -56,6 +57,8 @@ class Duty:
         }
         if self.note is not None:
             out["note"] = self.note
+        if self.consequence is not None:
+            out["consequence"] = self.consequence
         return out
 
 
@@ -304,8 +307,9 @@ class AgreementRun:
                 status = "breached"
             else:
                 status = "open"
+            consequence = clause.consequence if status in ("breached", "lapsed") else None
             out.append(Duty(ag.id, clause.id, clause.title, clause.modality, party, role,
-                            clause.action, due, status, costs, because, note))
+                            clause.action, due, status, costs, because, note, consequence))
         return out
 
     def _due(self, clause: Clause) -> tuple[datetime | None, str | None]:

@@ -423,6 +423,10 @@ def render_text(result, nothing=None) -> str:
                 lines.append(f"       costs: {shares}")
             if d.note:
                 lines.append(f"       note: {d.note}")
+            if d.consequence:
+                lines.append(textwrap.fill(d.consequence, 100,
+                                           initial_indent=f"       {d.status}, so: ",
+                                           subsequent_indent="         "))
     if result.skipped:
         lines.append("")
         lines.append("Skipped:")

@@ -63,6 +63,8 @@ HELP: dict[str, tuple[str, str]] = {
     "shared": ("'costs shared equally by ...' or 'costs shared ROLE 75%, ROLE 25%'.", "costs"),
     "equally": ("The listed roles or parties pay equal shares.", "costs"),
     "text": ("The clause's legal wording for the PDF; also the field type for text.", "text"),
+    "otherwise": ("What follows when the duty is breached (must) or has lapsed (may), in "
+                  "quotes.", "otherwise"),
     "example": ("A test the agreement carries: an incident and what must follow from it.",
                 "examples"),
     "incident": ("In an example, the incident as JSON; in a condition, incident.FIELD reads "

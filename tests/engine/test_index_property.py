@@ -109,6 +109,8 @@ def agreement_texts(draw, name: str):
             lines.append(f"  unless {draw(conditions(triggers, []))}".replace(
                 '"hazmat"', '"flood"').replace('"quake"', '"storm"') if one_of else
                 f"  unless {draw(conditions(triggers, []))}")
+        if modality != "must not" and deadline and draw(st.booleans()):
+            lines.append(f'  otherwise "consequence {i}"')
         if draw(st.booleans()):
             lines.append("  costs " + draw(st.sampled_from(
                 ["borne by requesting", "shared equally by local, fixed",

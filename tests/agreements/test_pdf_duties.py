@@ -1,0 +1,68 @@
+"""The PDF's wording of the duty constructs of v2: a consequence, a lapse, beneficiaries."""
+
+from __future__ import annotations
+
+import pytest
+
+from agreements.pdf import Wording, document_context, render_pdf
+from engine.compiler import load
+from tests.agreements.test_pdf import flat, pdf_text
+
+AGREEMENT = '''agreement billing
+  title "Billing and protest"
+  kind mutual-aid
+  binding
+  effective 2026-01-01
+
+party lakeside "Lakeside County"
+
+party riverbend "City of Riverbend"
+
+fields
+  billed_at time
+
+role requesting is lakeside
+role assisting is riverbend
+
+clause pay "Payment of the bill"
+  when incident.billed_at is given
+  requesting must "pay the bill" within 30 days of incident.billed_at
+  otherwise "interest accrues at the statutory rate"
+
+clause protest "Protest of a bill"
+  when incident.billed_at is given
+  requesting may "protest the bill in writing" within 30 days of incident.billed_at
+  otherwise "the bill is deemed accepted"
+  text "The Requesting Party may protest the bill within thirty (30) days of its date."
+
+example "a bill"
+  incident """{"id": "B-1", "type": "bill", "reported_at": "2026-03-14T08:00:00Z",
+               "billed_at": "2026-03-14T09:00:00Z"}"""
+  expect lakeside must pay by 2026-04-13T09:00:00Z
+'''
+
+
+@pytest.fixture(scope="module")
+def views():
+    agreement = load(AGREEMENT, "billing.agreement")
+    return {c["id"]: c for c in document_context(agreement, None, (), None)["clauses"]}
+
+
+def test_a_consequence_ends_the_clause_worded_from_its_logic(views):
+    assert views["pay"]["text"] == (
+        "When the incident's billed_at is given, the requesting party shall pay the bill within "
+        "30 days of the incident's billed_at. Otherwise, interest accrues at the statutory rate.")
+
+
+def test_the_summary_says_what_follows_a_breach_or_a_lapse(views):
+    assert views["pay"]["otherwise"] == (
+        "If the duty is breached: interest accrues at the statutory rate")
+    assert views["protest"]["otherwise"] == "If the permission lapses: the bill is deemed accepted"
+    assert views["protest"]["text"] == ("The Requesting Party may protest the bill within thirty "
+                                        "(30) days of its date.")  # the agreement's own words
+
+
+def test_the_pdf_prints_the_consequence(tmp_path):
+    text = flat(pdf_text(render_pdf(AGREEMENT), tmp_path, layout=False))
+    assert "Otherwise, interest accrues at the statutory rate." in text
+    assert "Otherwise If the permission lapses: the bill is deemed accepted" in text
