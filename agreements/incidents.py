@@ -290,14 +290,16 @@ def cancel_duties(session: Session, incident: Incident, actor: User | None, at: 
 
 
 def _escalated_duty(incident: Incident, revision, new: EngineDuty) -> int | None:
-    """The breached duty an escalation duty answers (its deadline runs from that breach)."""
+    """The breached duty (or lapsed permission) an escalation duty answers (its deadline runs
+    from that breach or lapse)."""
     clause = cache.by_hash(revision.content_hash, revision.source,
                            f"{revision.slug}.agreement").clause_index.get(new.clause)
     deadline = clause.deadline if clause is not None else None
-    if deadline is None or deadline.kind != "within_breach":
+    if deadline is None or deadline.kind not in ("within_breach", "within_lapse"):
         return None
+    answered = deadline.breach_of or deadline.lapse_of
     late = [d for d in incident.duties if d.agreement_slug == new.agreement
-            and d.clause == deadline.breach_of and d.state != "superseded" and d.due is not None]
+            and d.clause == answered and d.state != "superseded" and d.due is not None]
     late.sort(key=lambda d: d.due)
     return late[0].id if late else None
 

@@ -201,7 +201,8 @@ class Wording:
         if isinstance(cond, ast.TriggerRef):
             return f"the “{_humane(cond.name)}” condition is met"
         if isinstance(cond, ast.Breached):
-            return f"{self.clause_ref(cond.clause)} has been breached"
+            return (f"the permission of {self.clause_ref(cond.clause)} has lapsed" if cond.lapsed
+                    else f"{self.clause_ref(cond.clause)} has been breached")
         if isinstance(cond, ast.Given):
             return f"{self.path(cond.path)} is {'not ' if cond.negated else ''}given"
         if isinstance(cond, ast.Intersects):
@@ -261,6 +262,9 @@ class Wording:
             return f"within {span} of the incident's {deadline.field}"
         if deadline.kind == "within_breach":
             return f"within {span} of the breach of {self.clause_ref(deadline.breach_of)}"
+        if deadline.kind == "within_lapse":
+            return (f"within {span} of the lapse of the permission of "
+                    f"{self.clause_ref(deadline.lapse_of)}")
         return f"within {span} of the incident's onset"
 
     def costs(self, clause: Clause) -> str | None:

@@ -75,8 +75,11 @@ class TriggerRef(Node):
 
 @dataclass(frozen=True)
 class Breached(Node):
+    """`breached CLAUSE`, or with `lapsed` set, `lapsed CLAUSE` (a permission past its time)."""
+
     clause: str
     clause_span: Span = field(compare=False, repr=False)
+    lapsed: bool = False
 
 
 @dataclass(frozen=True)
@@ -119,13 +122,15 @@ class Duration(Node):
 
 @dataclass(frozen=True)
 class Deadline(Node):
-    """`within D`, `within D of incident.F`, `within D of breach of C`, or `by TIME`."""
+    """`within D`, `within D of incident.F`, `within D of breach of C`, `within D of lapse of
+    C`, or `by TIME`."""
 
-    kind: str  # "within", "within_field", "within_breach", "by"
+    kind: str  # "within", "within_field", "within_breach", "within_lapse", "by"
     duration: Duration | None = None
     field_path: Path | None = None
     breach_of: Name | None = None
     time: Literal | None = None
+    lapse_of: Name | None = None
 
 
 @dataclass(frozen=True)

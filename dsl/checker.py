@@ -250,10 +250,10 @@ class Checker(ConditionChecks, ExampleChecks):
             if cond is not None:
                 visit(cond)
         statement = clause.get("statement")
-        if statement is not None and statement.deadline is not None \
-                and statement.deadline.breach_of is not None \
-                and statement.deadline.breach_of.name in self.symbols.clauses:
-            found.append(statement.deadline.breach_of.name)
+        anchor = statement.deadline and (statement.deadline.breach_of
+                                         or statement.deadline.lapse_of) if statement else None
+        if anchor is not None and anchor.name in self.symbols.clauses:
+            found.append(anchor.name)
         return list(dict.fromkeys(found))
 
     def check_breach_cycles(self) -> None:
@@ -348,11 +348,13 @@ class Checker(ConditionChecks, ExampleChecks):
             if type_name is not None and type_name not in ("time", "any"):
                 self.error(dl.field_path.span, f"{dl.field_path} is {article(type_name)}; a "
                                                "deadline is counted from a field of type time")
-        elif dl.kind == "within_breach":
-            name = dl.breach_of
+        elif dl.kind in ("within_breach", "within_lapse"):
+            name = dl.breach_of or dl.lapse_of
             if name.name not in self.symbols.clauses:
                 self.error(name.span, f"unknown clause '{name.name}'"
                                       f"{self.hint(name.name, self.symbols.clauses)}")
+            elif dl.kind == "within_lapse":
+                self.check_lapses(name.name, name.span, f"lapse of {name.name}")
 
     def check_otherwise(self, item: ast.ClauseItem, st: ast.Statement) -> None:
         """`otherwise` says what follows a breach (must) or a lapse (may): a warning where

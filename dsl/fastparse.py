@@ -235,9 +235,13 @@ class _Reader:
             if path:
                 return ast.Deadline("within_field", duration=duration, field_path=path[0],
                                     span=self.span(within[0], path[1])), path[1]
-            breach = _need(self.kw(of[1], "breach"))
+            lapse = self.kw(of[1], "lapse")
+            breach = lapse or _need(self.kw(of[1], "breach"))
             of_clause = _need(self.kw(breach[1], "of"))
             name, end = _need(self.ident(of_clause[1]))
+            if lapse:
+                return ast.Deadline("within_lapse", duration=duration, lapse_of=name,
+                                    span=self.span(within[0], end)), end
             return ast.Deadline("within_breach", duration=duration, breach_of=name,
                                 span=self.span(within[0], end)), end
         by = self.kw(loc, "by")
@@ -280,10 +284,12 @@ class _Reader:
             if not self.s.startswith(")", close):
                 raise Unsure
             return ast.Group(node, span=self.span(start, close + 1)), close + 1
-        k = self.kw(start, "breached")
-        if k:
-            name, end = _need(self.ident(k[1]))
-            return ast.Breached(name.name, name.span, span=self.span(k[0], end)), end
+        for word in ("breached", "lapsed"):
+            k = self.kw(start, word)
+            if k:
+                name, end = _need(self.ident(k[1]))
+                return ast.Breached(name.name, name.span, word == "lapsed",
+                                    span=self.span(k[0], end)), end
         found = self.comparison(start)
         if found:
             return found

@@ -261,6 +261,8 @@ def deadline(dl: ast.Deadline) -> str:
         text += f" of {dl.field_path}"
     elif dl.kind == "within_breach":
         text += f" of breach of {dl.breach_of.name}"
+    elif dl.kind == "within_lapse":
+        text += f" of lapse of {dl.lapse_of.name}"
     return text
 
 
@@ -282,7 +284,7 @@ def condition(cond, parent: int = 0) -> str:
     if isinstance(cond, ast.TriggerRef):
         return cond.name
     if isinstance(cond, ast.Breached):
-        return f"breached {cond.clause}"
+        return f"{'lapsed' if cond.lapsed else 'breached'} {cond.clause}"
     if isinstance(cond, ast.Given):
         return f"{cond.path} is {'not ' if cond.negated else ''}given"
     if isinstance(cond, ast.Intersects):

@@ -194,10 +194,13 @@ def grammar() -> pp.ParserElement:
             return ast.Deadline("within", duration=dur, span=span)
         if isinstance(parts[2], ast.Path):
             return ast.Deadline("within_field", duration=dur, field_path=parts[2], span=span)
+        if parts[2] == "lapse":
+            return ast.Deadline("within_lapse", duration=dur, lapse_of=parts[3], span=span)
         return ast.Deadline("within_breach", duration=dur, breach_of=parts[2], span=span)
 
-    anchor = (path_ws | (S(K("breach")) - S(K("of")) - ident.copy().set_name("a clause id")))
-    anchor.set_name("incident.FIELD or 'breach of CLAUSE'")
+    anchor = (path_ws | (S(K("breach")) - S(K("of")) - ident.copy().set_name("a clause id"))
+              | (K("lapse") - S(K("of")) - ident.copy().set_name("a clause id")))
+    anchor.set_name("incident.FIELD, 'breach of CLAUSE' or 'lapse of CLAUSE'")
     deadline = pp.Located(
         K("within") - duration - pp.Optional(S(K("of")) - anchor)
         | K("by") - time_value
@@ -234,10 +237,10 @@ def grammar() -> pp.ParserElement:
     ).set_parse_action(comparison_action)
 
     def breached_action(s, loc, toks):
-        name = toks[1][1]
-        return ast.Breached(name.name, name.span, span=_span(s, toks[0], toks[2]))
+        word, name = toks[1][0], toks[1][1]
+        return ast.Breached(name.name, name.span, word == "lapsed", span=_span(s, toks[0], toks[2]))
 
-    breached = pp.Located(K("breached") - ident.copy().set_name("a clause id"))
+    breached = pp.Located((K("breached") | K("lapsed")) - ident.copy().set_name("a clause id"))
     breached.set_parse_action(breached_action)
 
     trigger_ref = ident.copy().set_parse_action(

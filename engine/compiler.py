@@ -41,13 +41,14 @@ class Role:
 
 @dataclass(frozen=True)
 class Deadline:
-    kind: str  # within, within_field, within_breach, by
+    kind: str  # within, within_field, within_breach, within_lapse, by
     amount: int = 0
     unit: str = ""
     field: str | None = None
     breach_of: str | None = None
     time: datetime | None = None
     text: str = ""
+    lapse_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -300,6 +301,8 @@ def _deadline(dl: ast.Deadline | None) -> Deadline | None:
         return Deadline("within_field", field=dl.field_path.names[0], **base)
     if dl.kind == "within_breach":
         return Deadline("within_breach", breach_of=dl.breach_of.name, **base)
+    if dl.kind == "within_lapse":
+        return Deadline("within_lapse", lapse_of=dl.lapse_of.name, **base)
     return Deadline("within", **base)
 
 

@@ -202,17 +202,23 @@ class TriggerCall(Cond):
 
 
 class BreachedClause(Cond):
-    __slots__ = ("clause",)
+    """`breached C`, or with `lapsed`, `lapsed C`: some duty of C is past due, not done."""
 
-    def __init__(self, clause):
-        self.clause, self.text = clause, f"breached {clause}"
+    __slots__ = ("clause", "lapsed")
+
+    def __init__(self, clause, lapsed: bool = False):
+        self.clause, self.lapsed = clause, lapsed
+        self.text = f"{'lapsed' if lapsed else 'breached'} {clause}"
+
+    def late(self, ctx) -> list:
+        return (ctx.lapsed_duties if self.lapsed else ctx.breached_duties)(self.clause)
 
     def holds(self, ctx) -> bool:
-        return bool(ctx.breached_duties(self.clause))
+        return bool(self.late(ctx))
 
     def explain(self, ctx) -> str:
-        late = ", ".join(f"{d.party} was due {d.due_text}" for d in ctx.breached_duties(self.clause))
-        return f"breached {self.clause} ({late})"
+        late = ", ".join(f"{d.party} was due {d.due_text}" for d in self.late(ctx))
+        return f"{self.text} ({late})"
 
 
 # The shapes of comparison `Comparison.holds` decides without the general path: a one-name
@@ -438,7 +444,7 @@ class ConditionCompiler:
                 call.cond = self.compile(self.symbols.triggers[cond.name].condition)
             return call
         if isinstance(cond, ast.Breached):
-            return BreachedClause(cond.clause)
+            return BreachedClause(cond.clause, cond.lapsed)
         if isinstance(cond, ast.Given):
             return IsGiven(PathOperand(cond.path, self.path_type(cond.path)), cond.negated)
         if isinstance(cond, ast.Intersects):

@@ -277,9 +277,16 @@ class AgreementRun:
         return found
 
     def breached_duties(self, clause_id: str) -> list[Duty]:
+        return self._late_duties(clause_id, "must")
+
+    def lapsed_duties(self, clause_id: str) -> list[Duty]:
+        """The permissions of a clause whose time has passed without a record of their use."""
+        return self._late_duties(clause_id, "may")
+
+    def _late_duties(self, clause_id: str, modality: str) -> list[Duty]:
         clause = self.agreement.clause_index[clause_id]
         return [d for d in self.duties(clause)
-                if d.modality == "must" and d.due is not None and d.due < self.at
+                if d.modality == modality and d.due is not None and d.due < self.at
                 and not self.fulfilled_by(clause_id, d.party, d.due)]
 
     def _compute(self, clause: Clause) -> list[Duty]:
@@ -299,7 +306,13 @@ class AgreementRun:
         role = clause.subject if clause.subject_is_role else None
         out = []
         for party in parties:
-            if clause.modality != "must":
+            if clause.modality == "may":
+                # A permission lapses once its due time has passed without a record of its use
+                # (by then); it is never fulfilled or breached.
+                lapsed = (due is not None and due < self.at
+                          and not self.fulfilled_by(clause.id, party, due))
+                status = "lapsed" if lapsed else "open"
+            elif clause.modality != "must":
                 status = "open"
             elif self.fulfilled_by(clause.id, party, self.at):
                 status = "fulfilled"
@@ -324,6 +337,11 @@ class AgreementRun:
             anchor = self.typed(dl.field, "time")
             if anchor is C.MISSING:
                 return None, f"no due time: incident.{dl.field} is not given"
+        elif dl.kind == "within_lapse":
+            late = self.lapsed_duties(dl.lapse_of)
+            if not late:
+                return None, f"no due time: no permission of clause {dl.lapse_of} has lapsed"
+            anchor = min(d.due for d in late)
         else:
             late = self.breached_duties(dl.breach_of)
             if not late:

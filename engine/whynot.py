@@ -59,6 +59,9 @@ def failure(cond: C.Cond, ctx) -> str:
     if isinstance(cond, C.Negation):
         return f"{cond.text} was false, because {cond.item.explain(ctx)}"
     if isinstance(cond, C.BreachedClause):
+        if cond.lapsed:
+            return (f"lapsed {cond.clause} was false (no permission of clause {cond.clause} is "
+                    "past its due time unexercised)")
         return (f"breached {cond.clause} was false (no duty of clause {cond.clause} is past "
                 "its due time unfulfilled)")
     if isinstance(cond, C.IsGiven):

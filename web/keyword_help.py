@@ -48,7 +48,8 @@ HELP: dict[str, tuple[str, str]] = {
     "clause": ("One duty: who must, may or must not do what, and by when.", "clause"),
     "must": ("An obligation; a must duty can be breached when its deadline passes.",
              "must-may-and-must-not"),
-    "may": ("A permission; never breached.", "must-may-and-must-not"),
+    "may": ("A permission; never breached, but with a deadline it lapses.",
+            "must-may-and-must-not"),
     "not": ("Negates a condition; 'must not' is a prohibition; 'not in' and 'is not given' "
             "too.", "and-or-not"),
     "unless": ("An exception: when it holds, the clause gives no duty.", "when-and-unless"),
@@ -85,6 +86,10 @@ HELP: dict[str, tuple[str, str]] = {
               "presence-is-given"),
     "breached": ("Holds when a must duty of that clause is past due and not fulfilled.",
                  "triggers-and-breached"),
+    "lapsed": ("Holds when a may of that clause is past its due time and was not used by "
+               "then.", "triggers-and-breached"),
+    "lapse": ("'within D of lapse of CLAUSE': counted from the earliest due time of that "
+              "clause's lapsed permissions.", "deadlines"),
     "yes": ("The yes/no value yes (true in JSON).", "numbers-percentages-yes-and-no"),
 }
 

@@ -271,12 +271,16 @@ SCHEMAS: dict = {
             "role": {"type": ["string", "null"]},
             "action": {"type": "string"},
             "due": NULLABLE_TIME,
-            "status": {"type": "string", "enum": ["open", "fulfilled", "breached"]},
+            "status": {"type": "string", "enum": ["open", "fulfilled", "breached", "lapsed"],
+                       "description": "lapsed: a may past its due time, not exercised by then"},
             "costs": {"type": "array", "items": _ref("Cost"),
                       "description": "[] when the clause says nothing of costs; shares sum "
                                      "to 1.0"},
             "because": {"type": "array", "items": {"type": "string"}},
             "note": {"type": "string"},
+            "consequence": {"type": "string",
+                            "description": "a breached or lapsed duty: what follows, from the "
+                                           "clause's 'otherwise'"},
         },
     },
     "Evaluation": {

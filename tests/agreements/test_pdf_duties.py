@@ -35,6 +35,10 @@ clause protest "Protest of a bill"
   otherwise "the bill is deemed accepted"
   text "The Requesting Party may protest the bill within thirty (30) days of its date."
 
+clause accepted "Payment of an accepted bill"
+  when lapsed protest
+  requesting must "pay the bill in full" within 10 days of lapse of protest
+
 example "a bill"
   incident """{"id": "B-1", "type": "bill", "reported_at": "2026-03-14T08:00:00Z",
                "billed_at": "2026-03-14T09:00:00Z"}"""
@@ -60,6 +64,15 @@ def test_the_summary_says_what_follows_a_breach_or_a_lapse(views):
     assert views["protest"]["otherwise"] == "If the permission lapses: the bill is deemed accepted"
     assert views["protest"]["text"] == ("The Requesting Party may protest the bill within thirty "
                                         "(30) days of its date.")  # the agreement's own words
+
+
+def test_a_lapse_is_worded_in_the_condition_and_the_deadline(views):
+    assert views["accepted"]["text"] == (
+        "When the permission of clause 2 (Protest of a bill) has lapsed, the requesting party "
+        "shall pay the bill in full within 10 days of the lapse of the permission of clause 2 "
+        "(Protest of a bill).")
+    assert views["accepted"]["by_when"] == (
+        "within 10 days of the lapse of the permission of clause 2 (Protest of a bill)")
 
 
 def test_the_pdf_prints_the_consequence(tmp_path):

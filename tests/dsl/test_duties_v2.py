@@ -114,3 +114,64 @@ def test_otherwise_is_a_keyword_and_cannot_name_a_role():
     line, col, message = syntax_summary(BILL.replace("role assisting is", "role otherwise is"))
     assert (line, message) == (15, "'otherwise' is a keyword of the language and cannot be used "
                                    "as a name here; choose another name")
+
+
+# ---------------------------------------------------------------- permissions that lapse
+
+LAPSES = BILL + '''
+clause accepted "Payment of an accepted bill"
+  when lapsed protest and not breached pay
+  requesting must "pay the bill" within 10 days of lapse of protest
+'''
+
+
+def test_lapsed_and_lapse_of_in_both_readers():
+    doc = both_readers(LAPSES)
+    accepted = doc.of_type(ast.ClauseDecl)[2]
+    first, second = accepted.get("when").items
+    assert (first.clause, first.lapsed) == ("protest", True)
+    assert (second.item.clause, second.item.lapsed) == ("pay", False)
+    dl = accepted.get("statement").deadline
+    assert (dl.kind, dl.lapse_of.name, dl.breach_of) == ("within_lapse", "protest", None)
+
+
+def test_lapsed_and_lapse_of_format_as_written():
+    formatted = format_source(LAPSES)
+    assert "  when lapsed protest and not breached pay\n" in formatted
+    assert '  requesting must "pay the bill" within 10 days of lapse of protest\n' in formatted
+    assert format_source(formatted) == formatted
+
+
+def test_lapsed_checks_clean_on_a_may_with_a_deadline():
+    assert [d for d in check_summary(LAPSES) if d[0] == "error" or "lapse" in d[3]] == []
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ("when lapsed protest and", "when lapsed pay and",
+     (28, 15, "'lapsed pay' never holds: clause 'pay' is a 'must', and only a 'may' lapses; "
+              "write 'breached pay'")),
+    ("of lapse of protest", "of lapse of pay",
+     (29, 61, "'lapse of pay' never holds: clause 'pay' is a 'must', and only a 'may' lapses; "
+              "write 'breached pay'")),
+    ('may "protest the bill in writing" within 30 days of incident.billed_at',
+     'may "protest the bill in writing"',
+     (28, 15, "'lapsed protest' never holds: clause 'protest' has no deadline, so it never "
+              "lapses")),
+])
+def test_a_lapse_that_can_never_happen_is_a_warning(old, new, expected):
+    found = [d[1:] for d in check_summary(LAPSES.replace(old, new)) if "never holds" in d[3]]
+    assert found[0] == expected
+
+
+def test_lapse_of_an_unknown_clause_is_an_error():
+    assert ("error", 29, 61, "unknown clause 'protset' (did you mean 'protest'?)") in \
+        check_summary(LAPSES.replace("of lapse of protest", "of lapse of protset"))
+    assert ("error", 28, 15, "unknown clause 'protset' (did you mean 'protest'?)") in \
+        check_summary(LAPSES.replace("when lapsed protest", "when lapsed protset"))
+
+
+def test_a_cycle_through_a_lapse_is_an_error():
+    text = LAPSES.replace("  when incident.billed_at is given\n  assisting may",
+                          "  when lapsed protest\n  assisting may")
+    assert ("error", 22, 8, "cycle of breached references: protest → protest") in \
+        check_summary(text)

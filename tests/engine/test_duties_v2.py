@@ -38,3 +38,68 @@ def test_an_open_or_fulfilled_duty_has_no_consequence():
         at="2026-05-01T00:00:00Z"), "pay", "lakeside")
     assert done["status"] == "fulfilled" and "consequence" not in done
 
+
+
+# ---------------------------------------------------------------- permissions that lapse
+
+PROTEST = '''
+fields
+  billed_at time
+
+role payers is lakeside, riverbend
+
+clause protest "Protest of a bill"
+  when incident.billed_at is given
+  payers may "protest the bill in writing" within 30 days of incident.billed_at
+  otherwise "the bill is deemed accepted"
+
+clause accepted "Payment of an accepted bill"
+  when lapsed protest
+  state must "pay the bill from the compact fund" within 10 days of lapse of protest
+'''
+
+
+def test_a_may_lapses_once_its_due_time_is_before_the_evaluation_time():
+    ag = agreement(PROTEST)
+    due = "2026-04-13T09:00:00Z"
+    at_due = duty(run(ag, incident(billed_at=BILLED), at=due), "protest", "lakeside")
+    assert (at_due["status"], at_due["due"]) == ("open", due)  # due at T is not before T
+    assert "consequence" not in at_due
+    late = duty(run(ag, incident(billed_at=BILLED), at="2026-04-13T09:00:01Z"), "protest",
+                "lakeside")
+    assert (late["status"], late["consequence"]) == ("lapsed", "the bill is deemed accepted")
+
+
+def test_a_permission_used_by_its_due_time_does_not_lapse():
+    used = incident(billed_at=BILLED, fulfilled=[
+        {"clause": "protest", "party": "lakeside", "at": "2026-04-01T00:00:00Z"},
+        {"clause": "protest", "party": "riverbend", "at": "2026-04-20T00:00:00Z"}])  # too late
+    result = run(agreement(PROTEST), used, at="2026-05-01T00:00:00Z")
+    assert duty(result, "protest", "lakeside")["status"] == "open"
+    assert duty(result, "protest", "riverbend")["status"] == "lapsed"
+
+
+def test_lapsed_clause_holds_and_lapse_of_anchors_on_the_earliest_lapse():
+    ag = agreement(PROTEST)
+    before = run(ag, incident(billed_at=BILLED), at="2026-04-13T09:00:00Z")
+    assert "accepted" not in {d["clause"] for d in before["duties"]}
+    result = run(ag, incident(billed_at=BILLED), at="2026-04-20T00:00:00Z")
+    pay = duty(result, "accepted", "state")
+    assert (pay["status"], pay["due"]) == ("open", "2026-04-23T09:00:00Z")
+    assert pay["because"] == ["lapsed protest (lakeside was due 2026-04-13T09:00:00Z, riverbend "
+                              "was due 2026-04-13T09:00:00Z)"]
+
+
+def test_without_a_lapse_the_lapse_anchor_gives_no_due_time():
+    ag = agreement(PROTEST.replace("  when lapsed protest\n", "  when incident.billed_at is given\n"))
+    pay = duty(run(ag, incident(billed_at=BILLED), at="2026-04-01T00:00:00Z"), "accepted", "state")
+    assert (pay["due"], pay["note"]) == (
+        None, "no due time: no permission of clause protest has lapsed")
+
+
+def test_why_not_names_the_lapse_that_did_not_happen():
+    from engine.index import Library
+    ag = agreement(PROTEST)
+    [answer] = Library([ag]).why_not(incident(billed_at=BILLED), "t", "accepted")
+    assert "lapsed protest was false (no permission of clause protest is past its due time " \
+           "unexercised)" in answer.as_dict()["reasons"][0]

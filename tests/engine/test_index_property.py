@@ -45,6 +45,7 @@ def atoms(draw, triggers: list[str], clauses: list[str]):
         choices.append(lambda: draw(st.sampled_from(triggers)))
     if clauses:
         choices.append(lambda: f"breached {draw(st.sampled_from(clauses))}")
+        choices.append(lambda: f"lapsed {draw(st.sampled_from(clauses))}")
     return draw(st.sampled_from(choices))()
 
 
@@ -99,7 +100,8 @@ def agreement_texts(draw, name: str):
         deadline = draw(st.sampled_from([
             "", " within 2 hours", " within 1 business day", " within 30 minutes of "
             "incident.requested_at", " by 2026-03-14T12:00:00Z"]
-            + ([f" within 1 hour of breach of {clauses[-1]}"] if clauses else [])))
+            + ([f" within 1 hour of breach of {clauses[-1]}",
+                f" within 2 hours of lapse of {clauses[-1]}"] if clauses else [])))
         lines.append(f'clause c{i} "Clause {i}"')
         lines.append(f"  when {cond}")
         if modality == "must not":
