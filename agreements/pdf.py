@@ -295,6 +295,8 @@ class Wording:
             "unless": clause.unless.text if clause.unless is not None else None,
             "costs": self.costs(clause) or "Not allocated by this clause",
             "otherwise": self.consequence(clause),
+            "fulfilled_at": (f"At the time the incident's {clause.fulfilled_at} gives"
+                             if clause.fulfilled_at is not None else None),
         }
 
     @staticmethod
@@ -317,6 +319,10 @@ class Wording:
         if unless is not None:
             sentence += f", unless {self.condition(unless)}"
         sentence += "."
+        if clause.fulfilled_at is not None:
+            sentence += (f" {'It' if clause.modality == 'must' else 'The permission'} counts as "
+                         f"{'fulfilled' if clause.modality == 'must' else 'used'} at the time "
+                         f"the incident's {clause.fulfilled_at} gives.")
         if clause.consequence is not None:
             sentence += f" Otherwise, {clause.consequence.rstrip('.')}."
         costs = self.costs(clause)

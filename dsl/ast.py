@@ -231,7 +231,7 @@ class TriggerDecl(Node):
 
 @dataclass(frozen=True)
 class ClauseItem(Node):
-    """One line of a clause: when, statement, unless, costs, text or otherwise."""
+    """One line of a clause: when, statement, unless, costs, text, otherwise or fulfilled_at."""
 
     key: str
     value: object  # Condition | Statement | Costs | Literal

@@ -293,7 +293,8 @@ class Checker(ConditionChecks, ExampleChecks):
     def check_clause(self, clause: ast.ClauseDecl) -> None:
         seen: dict[str, ast.ClauseItem] = {}
         names = {"when": "when", "unless": "unless", "costs": "costs", "text": "text",
-                 "otherwise": "otherwise", "statement": "must/may/must not"}
+                 "otherwise": "otherwise", "fulfilled_at": "fulfilled at",
+                 "statement": "must/may/must not"}
         for item in clause.items:
             if item.key in seen:
                 self.error(item.span, f"clause '{clause.id}' has a second '{names[item.key]}' line "
@@ -320,6 +321,8 @@ class Checker(ConditionChecks, ExampleChecks):
             self.check_statement(seen["statement"].value)
         if "costs" in seen:
             self.check_costs(seen["costs"].value)
+        if "fulfilled_at" in seen:
+            self.check_fulfilled_at(seen["fulfilled_at"], seen.get("statement"))
         if "otherwise" in seen and "statement" in seen:
             self.check_otherwise(seen["otherwise"], seen["statement"].value)
         if "text" in seen:
@@ -355,6 +358,17 @@ class Checker(ConditionChecks, ExampleChecks):
                                       f"{self.hint(name.name, self.symbols.clauses)}")
             elif dl.kind == "within_lapse":
                 self.check_lapses(name.name, name.span, f"lapse of {name.name}")
+
+    def check_fulfilled_at(self, item: ast.ClauseItem, statement) -> None:
+        """`fulfilled at incident.FIELD`: a time field; a prohibition is never fulfilled."""
+        path = item.value
+        type_name = self.path_type(path, party_allowed=False)
+        if type_name is not None and type_name not in ("time", "any"):
+            self.error(path.span, f"{path} is {article(type_name)}; a duty is fulfilled at a "
+                                  "field of type time")
+        if statement is not None and statement.value.modality == "must not":
+            self.warning(item.span, "'fulfilled at' never applies here: a 'must not' is never "
+                                    "fulfilled")
 
     def check_otherwise(self, item: ast.ClauseItem, st: ast.Statement) -> None:
         """`otherwise` says what follows a breach (must) or a lapse (may): a warning where

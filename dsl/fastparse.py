@@ -526,6 +526,10 @@ class _Reader:
                 return ast.ClauseItem(word, condition, span=self.span(k[0], end)), end
         if k := self.kw(loc, "costs"):
             return self.costs(k)
+        if k := self.kw(loc, "fulfilled"):
+            at = _need(self.kw(k[1], "at"))
+            path, end = _need(self.path(at[1]))
+            return ast.ClauseItem("fulfilled_at", path, span=self.span(k[0], end)), end
         for word in ("text", "otherwise"):
             if k := self.kw(loc, word):
                 text, end = _need(self.string(k[1]))

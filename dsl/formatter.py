@@ -187,6 +187,8 @@ def render_clause_item(item: ast.ClauseItem):
                 f"{s.who.name} {s.percent.raw}" for s in costs.shares)
     elif item.key == "text":
         yield from block(f"{INDENT}text ", item.value, INDENT)
+    elif item.key == "fulfilled_at":
+        yield f"{INDENT}fulfilled at {item.value}"
     elif item.key == "otherwise":
         yield from block(f"{INDENT}otherwise ", item.value, INDENT)
 

@@ -438,6 +438,8 @@ def grammar() -> pp.ParserElement:
         | item("text", S(K("text")) - string, ast.ClauseItem)
         | item("otherwise", S(K("otherwise")) - string.copy().set_name(
             "what follows a breach or lapse, in double quotes"), ast.ClauseItem)
+        | item("fulfilled_at", S(K("fulfilled")) - S(K("at").set_name("'at'"))
+               - path_ws, ast.ClauseItem)
         | item("statement", statement, ast.ClauseItem)
     )
 
@@ -451,7 +453,7 @@ def grammar() -> pp.ParserElement:
     clause = pp.Located(
         S(K("clause")) - ident.copy().set_name("a clause id") - pp.Optional(string)
         - pp.ZeroOrMore(clause_item)
-        - end_of("a clause line (when, unless, costs, text, otherwise, or ROLE must|may|must not \"...\")")
+        - end_of("a clause line (when, unless, costs, text, otherwise, fulfilled at, or ROLE must|may|must not \"...\")")
     ).set_parse_action(clause_action)
 
     def expect_action(s, loc, toks):

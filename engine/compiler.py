@@ -67,6 +67,7 @@ class Clause:
     costs: tuple[tuple[str, float], ...]  # (role or party, fraction of the whole)
     text: str | None
     consequence: str | None = None  # `otherwise "..."`: what follows a breach or a lapse
+    fulfilled_at: str | None = None  # `fulfilled at incident.FIELD`: the time field's name
 
 
 @dataclass(frozen=True)
@@ -228,6 +229,7 @@ def compile_document(doc: ast.Document, symbols: Symbols, warnings=()) -> Compil
         costs: ast.Costs | None = c.get("costs")
         text = c.get("text")
         otherwise = c.get("otherwise")
+        fulfilled_at = c.get("fulfilled_at")
         clauses.append(Clause(
             id=c.id, title=c.title.value if c.title else c.id, index=index,
             modality=st.modality, action=st.action.value, subject=st.subject.name,
@@ -239,6 +241,7 @@ def compile_document(doc: ast.Document, symbols: Symbols, warnings=()) -> Compil
             costs=_costs(costs),
             text=text.value if text is not None else None,
             consequence=otherwise.value if otherwise is not None else None,
+            fulfilled_at=fulfilled_at.names[0] if fulfilled_at is not None else None,
         ))
 
     fields = symbols.fields

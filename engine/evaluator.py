@@ -195,7 +195,17 @@ class AgreementRun:
         return self._fulfilled
 
     def fulfilled_by(self, clause: str, party: str, moment: datetime) -> bool:
-        return any(c == clause and p == party and at <= moment for c, p, at in self.fulfilled())
+        return (any(c == clause and p == party and at <= moment for c, p, at in self.fulfilled())
+                or self.fulfilled_from_facts(clause, moment) is not None)
+
+    def fulfilled_from_facts(self, clause_id: str, moment: datetime) -> datetime | None:
+        """When `fulfilled at incident.FIELD` makes every duty of a clause fulfilled, at or
+        before `moment`: that time, as if `incident.fulfilled` recorded it; else None."""
+        field = self.agreement.clause_index[clause_id].fulfilled_at
+        if field is None:
+            return None
+        at = self.typed(field, "time")
+        return at if at is not C.MISSING and at <= moment else None
 
     # roles ------------------------------------------------------------
     def resolve(self, name: str) -> tuple[str, ...]:
@@ -303,6 +313,9 @@ class AgreementRun:
         due, note = self._due(clause)
         costs = self._costs(clause)
         because = tuple(explain_parts(clause.when, self))
+        done = self.fulfilled_from_facts(clause.id, self.at)
+        if done is not None and clause.modality == "must":
+            because += (f"fulfilled at incident.{clause.fulfilled_at} (was {utc_text(done)})",)
         role = clause.subject if clause.subject_is_role else None
         out = []
         for party in parties:

@@ -64,13 +64,16 @@ HELP: dict[str, tuple[str, str]] = {
     "shared": ("'costs shared equally by ...' or 'costs shared ROLE 75%, ROLE 25%'.", "costs"),
     "equally": ("The listed roles or parties pay equal shares.", "costs"),
     "text": ("The clause's legal wording for the PDF; also the field type for text.", "text"),
+    "fulfilled": ("'fulfilled at incident.FIELD': when that time field is given, the duty "
+                  "counts as fulfilled at its time.", "fulfilled-at"),
     "otherwise": ("What follows when the duty is breached (must) or has lapsed (may), in "
                   "quotes.", "otherwise"),
     "example": ("A test the agreement carries: an incident and what must follow from it.",
                 "examples"),
     "incident": ("In an example, the incident as JSON; in a condition, incident.FIELD reads "
                  "its fields.", "built-in-incident-fields"),
-    "at": ("The time an example is evaluated at (default: its reported_at).", "examples"),
+    "at": ("The time an example is evaluated at (default: its reported_at); in a clause, "
+           "'fulfilled at incident.FIELD'.", "examples"),
     "expect": ("What an example's incident must give: a duty, no duty for a clause, or none "
                "for a party.", "expect"),
     "no": ("The yes/no value no; in an example, 'expect no CLAUSE' or 'expect no duty for "

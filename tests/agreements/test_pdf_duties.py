@@ -20,6 +20,7 @@ party riverbend "City of Riverbend"
 
 fields
   billed_at time
+  paid_at time
 
 role requesting is lakeside
 role assisting is riverbend
@@ -27,6 +28,7 @@ role assisting is riverbend
 clause pay "Payment of the bill"
   when incident.billed_at is given
   requesting must "pay the bill" within 30 days of incident.billed_at
+  fulfilled at incident.paid_at
   otherwise "interest accrues at the statutory rate"
 
 clause protest "Protest of a bill"
@@ -55,7 +57,10 @@ def views():
 def test_a_consequence_ends_the_clause_worded_from_its_logic(views):
     assert views["pay"]["text"] == (
         "When the incident's billed_at is given, the requesting party shall pay the bill within "
-        "30 days of the incident's billed_at. Otherwise, interest accrues at the statutory rate.")
+        "30 days of the incident's billed_at. It counts as fulfilled at the time the incident's "
+        "paid_at gives. Otherwise, interest accrues at the statutory rate.")
+    assert views["pay"]["fulfilled_at"] == "At the time the incident's paid_at gives"
+    assert views["protest"]["fulfilled_at"] is None
 
 
 def test_the_summary_says_what_follows_a_breach_or_a_lapse(views):

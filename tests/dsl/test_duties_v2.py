@@ -175,3 +175,45 @@ def test_a_cycle_through_a_lapse_is_an_error():
                           "  when lapsed protest\n  assisting may")
     assert ("error", 22, 8, "cycle of breached references: protest → protest") in \
         check_summary(text)
+
+
+# ---------------------------------------------------------------- fulfilled at incident.FIELD
+
+PAID = BILL.replace("  billed_at time\n", "  billed_at time\n  paid_at time\n  amount number\n") \
+    .replace('  otherwise "interest accrues at the statutory rate"\n',
+             '  fulfilled at incident.paid_at\n  otherwise "interest accrues at the statutory rate"\n')
+
+
+def test_fulfilled_at_in_both_readers_and_the_formatter():
+    doc = both_readers(PAID)
+    path = doc.of_type(ast.ClauseDecl)[0].get("fulfilled_at")
+    assert (path.root, path.names) == ("incident", ("paid_at",))
+    formatted = format_source(PAID)
+    assert "  fulfilled at incident.paid_at\n" in formatted
+    assert format_source(formatted) == formatted
+    assert [d for d in check_summary(PAID) if d[0] == "error"] == []
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ("fulfilled at incident.paid_at", "fulfilled at incident.amount",
+     ("error", 22, 16, "incident.amount is a number; a duty is fulfilled at a field of type time")),
+    ("fulfilled at incident.paid_at", "fulfilled at incident.payd_at",
+     ("error", 22, 16, "unknown field 'incident.payd_at' (did you mean 'paid_at'?); declare it "
+                       "under 'fields'")),
+    ("fulfilled at incident.paid_at", "fulfilled at incident.paid_at\n  fulfilled at incident.paid_at",
+     ("error", 23, 3, "clause 'pay' has a second 'fulfilled at' line (the first is at line 22); "
+                      "one clause states one duty")),
+    ('  requesting must "pay the bill" within 30 days of incident.billed_at',
+     '  requesting must not "pay the bill"',
+     ("warning", 22, 3, "'fulfilled at' never applies here: a 'must not' is never fulfilled")),
+])
+def test_fulfilled_at_checks(old, new, expected):
+    assert expected in check_summary(PAID.replace(old, new))
+
+
+def test_fulfilled_at_needs_a_field():
+    from tests.dsl.base_agreement import syntax_summary
+    assert syntax_summary(PAID.replace("fulfilled at incident.paid_at", "fulfilled at 2026")) == (
+        22, 16, "expected incident.FIELD or party.NAME, found '2026'")
+    assert syntax_summary(PAID.replace("fulfilled at incident.paid_at", "fulfilled incident.paid_at"))[2] \
+        == "expected 'at', found 'incident.paid_at'"

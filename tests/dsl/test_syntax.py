@@ -483,16 +483,19 @@ class TestExamples:
                  (37, 1, "expected 'and', 'or' or the next declaration, found 'triger' (did you "
                          "mean 'trigger'?)"), id="declaration-keyword-typo"),
     pytest.param("clause no_self_deploy", "Clause no_self_deploy",
-                 (58, 1, "expected a clause line (when, unless, costs, text, otherwise, or ROLE "
-                         "must|may|must not \"...\"), found 'Clause' (did you mean 'clause'?)"),
+                 (58, 1, "expected a clause line (when, unless, costs, text, otherwise, "
+                         "fulfilled at, or ROLE must|may|must not \"...\"), found 'Clause' "
+                         "(did you mean 'clause'?)"),
                  id="declaration-keyword-case"),
     pytest.param("  unless incident.displaced", "  unles incident.displaced",
-                 (47, 3, "expected a clause line (when, unless, costs, text, otherwise, or ROLE "
-                         "must|may|must not \"...\"), found 'unles' (did you mean 'unless'?)"),
+                 (47, 3, "expected a clause line (when, unless, costs, text, otherwise, "
+                         "fulfilled at, or ROLE must|may|must not \"...\"), found 'unles' "
+                         "(did you mean 'unless'?)"),
                  id="clause-line-typo"),
     pytest.param("  when major_flood\n  assisting may", "  whn major_flood\n  assisting may",
-                 (55, 3, "expected a clause line (when, unless, costs, text, otherwise, or ROLE "
-                         "must|may|must not \"...\"), found 'whn' (did you mean 'when'?)"),
+                 (55, 3, "expected a clause line (when, unless, costs, text, otherwise, "
+                         "fulfilled at, or ROLE must|may|must not \"...\"), found 'whn' "
+                         "(did you mean 'when'?)"),
                  id="when-typo"),
     pytest.param("incident.displaced >= 500", "incident.displaced >=",
                  (39, 1, "expected a value or incident.FIELD, found 'clause'"),

@@ -103,3 +103,77 @@ def test_why_not_names_the_lapse_that_did_not_happen():
     [answer] = Library([ag]).why_not(incident(billed_at=BILLED), "t", "accepted")
     assert "lapsed protest was false (no permission of clause protest is past its due time " \
            "unexercised)" in answer.as_dict()["reasons"][0]
+
+
+# ---------------------------------------------------------------- fulfilled at incident.FIELD
+
+PAID = '''
+fields
+  billed_at time
+  paid_at time
+  protested_at time
+
+clause pay "Payment of the bill"
+  when incident.billed_at is given
+  lakeside must "pay the bill" within 30 days of incident.billed_at
+  fulfilled at incident.paid_at
+  otherwise "interest accrues"
+
+clause protest "Protest of a bill"
+  when incident.billed_at is given
+  riverbend may "protest the bill" within 30 days of incident.billed_at
+  fulfilled at incident.protested_at
+
+clause interest "Interest on a late payment"
+  when breached pay
+  lakeside must "pay interest" within 5 days of breach of pay
+'''
+
+
+def test_a_duty_is_fulfilled_at_the_time_its_field_gives():
+    ag = agreement(PAID)
+    paid = incident(billed_at=BILLED, paid_at="2026-04-01T00:00:00Z")
+    before = duty(run(ag, paid, at="2026-03-31T23:59:59Z"), "pay", "lakeside")
+    assert before["status"] == "open"
+    result = run(ag, paid, at="2026-05-01T00:00:00Z")
+    pay = duty(result, "pay", "lakeside")
+    assert (pay["status"], pay["because"][-1]) == (
+        "fulfilled", "fulfilled at incident.paid_at (was 2026-04-01T00:00:00Z)")
+    assert "consequence" not in pay and "interest" not in {d["clause"] for d in result["duties"]}
+
+
+def test_paid_late_is_breached_until_paid_then_fulfilled_and_the_breach_stays():
+    ag = agreement(PAID)
+    late = incident(billed_at=BILLED, paid_at="2026-04-20T00:00:00Z")
+    meanwhile = run(ag, late, at="2026-04-15T00:00:00Z")
+    assert duty(meanwhile, "pay", "lakeside")["status"] == "breached"
+    after = run(ag, late, at="2026-05-01T00:00:00Z")
+    assert duty(after, "pay", "lakeside")["status"] == "fulfilled"
+    assert duty(after, "interest", "lakeside")["due"] == "2026-04-18T09:00:00Z"
+
+
+def test_as_if_incident_fulfilled_held_the_record():
+    ag = agreement(PAID)
+    for at in ("2026-04-15T00:00:00Z", "2026-05-01T00:00:00Z"):
+        by_field = run(ag, incident(billed_at=BILLED, paid_at="2026-04-20T00:00:00Z"), at=at)
+        by_record = run(ag, incident(billed_at=BILLED, fulfilled=[
+            {"clause": "pay", "party": "lakeside", "at": "2026-04-20T00:00:00Z"}]), at=at)
+        statuses = [(d["clause"], d["party"], d["status"], d["due"]) for d in by_field["duties"]]
+        assert statuses == [(d["clause"], d["party"], d["status"], d["due"])
+                            for d in by_record["duties"]]
+
+
+def test_an_absent_field_fulfils_nothing():
+    pay = duty(run(agreement(PAID), incident(billed_at=BILLED), at="2026-05-01T00:00:00Z"),
+               "pay", "lakeside")
+    assert (pay["status"], pay["consequence"]) == ("breached", "interest accrues")
+
+
+def test_a_permission_used_in_time_from_the_facts_does_not_lapse():
+    ag = agreement(PAID)
+    used = run(ag, incident(billed_at=BILLED, protested_at="2026-04-10T00:00:00Z"),
+               at="2026-05-01T00:00:00Z")
+    assert duty(used, "protest", "riverbend")["status"] == "open"
+    late = run(ag, incident(billed_at=BILLED, protested_at="2026-04-14T00:00:00Z"),
+               at="2026-05-01T00:00:00Z")
+    assert duty(late, "protest", "riverbend")["status"] == "lapsed"

@@ -113,6 +113,8 @@ def agreement_texts(draw, name: str):
                 f"  unless {draw(conditions(triggers, []))}")
         if modality != "must not" and deadline and draw(st.booleans()):
             lines.append(f'  otherwise "consequence {i}"')
+        if modality != "must not" and draw(st.booleans()):
+            lines.append("  fulfilled at incident.requested_at")
         if draw(st.booleans()):
             lines.append("  costs " + draw(st.sampled_from(
                 ["borne by requesting", "shared equally by local, fixed",
