@@ -289,7 +289,7 @@ class Wording:
             "text": clause.text if clause.text is not None else self.clause_sentence(clause, decl),
             "generated": clause.text is None,
             "who": _capital(self.term(clause.subject, each=True)),
-            "what": f"{clause.modality} {clause.action}",
+            "what": f"{clause.modality} {clause.action}{self.owed_to(clause)}",
             "by_when": deadline or "No deadline",
             "when": clause.when.text,
             "unless": clause.unless.text if clause.unless is not None else None,
@@ -298,6 +298,12 @@ class Wording:
             "fulfilled_at": (f"At the time the incident's {clause.fulfilled_at} gives"
                              if clause.fulfilled_at is not None else None),
         }
+
+    def owed_to(self, clause: Clause) -> str:
+        """` to Lakeside County and the assisting parties`, or nothing: whom a duty is owed to."""
+        if not clause.beneficiaries:
+            return ""
+        return " to " + _join([self.term(name) for name in clause.beneficiaries], "and")
 
     @staticmethod
     def consequence(clause: Clause) -> str | None:
@@ -311,7 +317,7 @@ class Wording:
         """The clause worded from its logic, for clauses that give no legal text of their own."""
         sentence = (f"When {self.condition(decl.get('when'))}, "
                     f"{self.term(clause.subject, each=True)} {MODALITY_WORDS[clause.modality]} "
-                    f"{clause.action}")
+                    f"{clause.action}{self.owed_to(clause)}")
         deadline = self.deadline(clause.deadline)
         if deadline:
             sentence += f" {deadline}"
@@ -345,7 +351,7 @@ class Wording:
                 "number": clause.index + 1,
                 "title": clause.title,
                 "modality": clause.modality,
-                "action": clause.action,
+                "action": clause.action + self.owed_to(clause),
                 "deadline": self.deadline(clause.deadline) or "No deadline",
                 "as": membership,
                 "when": when,

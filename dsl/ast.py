@@ -139,6 +139,7 @@ class Statement(Node):
     modality: str  # must, may, "must not"
     action: Literal
     deadline: Deadline | None
+    to: tuple[Name, ...] = ()  # `to ROLE|PARTY, ...`: whom the duty is owed to
 
 
 @dataclass(frozen=True)

@@ -339,6 +339,8 @@ class Checker(ConditionChecks, ExampleChecks):
 
     def check_statement(self, st: ast.Statement) -> None:
         self.check_subject(st.subject)
+        for name in st.to:
+            self.check_subject(name)
         dl = st.deadline
         if dl is None:
             return

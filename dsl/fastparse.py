@@ -589,10 +589,14 @@ class _Reader:
         if modal is None:
             return None
         action, end = _need(self.string(modal[1]))
+        to = ()
+        if k := self.kw(end, "to"):
+            names, end = _need(self.members(k[1]))
+            to = tuple(names)
         deadline = self.deadline(end)
         if deadline:
             deadline, end = deadline
-        return ast.Statement(subject, modal[0], action, deadline,
+        return ast.Statement(subject, modal[0], action, deadline, to,
                              span=self.span(subject.span.start, end)), end
 
     def decl_example(self, k):

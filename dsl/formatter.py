@@ -173,6 +173,8 @@ def render_clause_item(item: ast.ClauseItem):
     elif item.key == "statement":
         st = item.value
         text = f"{INDENT}{st.subject.name} {st.modality} {string(st.action)}"
+        if st.to:
+            text += " to " + ", ".join(n.name for n in st.to)
         if st.deadline is not None:
             text += " " + deadline(st.deadline)
         yield text

@@ -17,7 +17,7 @@ KEYWORDS = (
     "agreement", "title", "kind", "binding", "non-binding", "effective", "until",
     "governing law", "withdrawal notice", "language", "recital", "party", "fields", "one of",
     "list of", "role", "is", "parties", "except", "where", "whose area intersects", "trigger",
-    "when", "clause", "must", "must not", "may", "unless", "within", "of", "breach of", "lapse of", "by",
+    "when", "clause", "must", "must not", "may", "to", "unless", "within", "of", "breach of", "lapse of", "by",
     "costs borne by", "costs shared equally by", "costs shared", "text", "otherwise", "fulfilled at", "example", "incident",
     "at", "expect", "no", "duty for", "and", "or", "not", "in", "not in", "contains",
     "is given", "is not given", "intersects", "breached", "lapsed", "yes",

@@ -401,12 +401,17 @@ def grammar() -> pp.ParserElement:
 
     def statement_action(s, loc, toks):
         subject, modal, action, *rest = toks[1]
-        return ast.Statement(subject, modal, action, rest[0] if rest else None,
+        to = ()
+        if rest and isinstance(rest[0], pp.ParseResults):
+            to = tuple(rest.pop(0))
+        return ast.Statement(subject, modal, action, rest[0] if rest else None, to,
                              span=_span(s, toks[0], toks[2]))
 
+    beneficiaries = pp.Group(S(K("to")) - _listed(member.copy().set_name(
+        "a role or party the duty is owed to")))
     statement = pp.Located(
         ident + modality - string.copy().set_name("the action in double quotes")
-        - pp.Optional(deadline)
+        - pp.Optional(beneficiaries) - pp.Optional(deadline)
     ).set_parse_action(statement_action)
 
     def share_action(s, loc, toks):

@@ -68,6 +68,7 @@ class Clause:
     text: str | None
     consequence: str | None = None  # `otherwise "..."`: what follows a breach or a lapse
     fulfilled_at: str | None = None  # `fulfilled at incident.FIELD`: the time field's name
+    beneficiaries: tuple[str, ...] = ()  # `to ROLE|PARTY, ...`: whom the duty is owed to
 
 
 @dataclass(frozen=True)
@@ -242,6 +243,7 @@ def compile_document(doc: ast.Document, symbols: Symbols, warnings=()) -> Compil
             text=text.value if text is not None else None,
             consequence=otherwise.value if otherwise is not None else None,
             fulfilled_at=fulfilled_at.names[0] if fulfilled_at is not None else None,
+            beneficiaries=tuple(n.name for n in st.to),
         ))
 
     fields = symbols.fields

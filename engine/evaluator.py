@@ -38,6 +38,7 @@ class Duty:
     because: tuple[str, ...]
     note: str | None = None
     consequence: str | None = None  # the clause's `otherwise`, once breached or lapsed
+    to: tuple[str, ...] | None = None  # the parties the duty is owed to (`to ROLE, ...`)
 
     @property
     def due_text(self) -> str | None:
@@ -59,6 +60,8 @@ class Duty:
             out["note"] = self.note
         if self.consequence is not None:
             out["consequence"] = self.consequence
+        if self.to is not None:
+            out["to"] = list(self.to)
         return out
 
 
@@ -312,6 +315,7 @@ class AgreementRun:
             return []
         due, note = self._due(clause)
         costs = self._costs(clause)
+        owed = self._beneficiaries(clause)
         because = tuple(explain_parts(clause.when, self))
         done = self.fulfilled_from_facts(clause.id, self.at)
         if done is not None and clause.modality == "must":
@@ -335,7 +339,8 @@ class AgreementRun:
                 status = "open"
             consequence = clause.consequence if status in ("breached", "lapsed") else None
             out.append(Duty(ag.id, clause.id, clause.title, clause.modality, party, role,
-                            clause.action, due, status, costs, because, note, consequence))
+                            clause.action, due, status, costs, because, note, consequence,
+                            owed))
         return out
 
     def _due(self, clause: Clause) -> tuple[datetime | None, str | None]:
@@ -361,6 +366,21 @@ class AgreementRun:
                 return None, f"no due time: no duty of clause {dl.breach_of} is breached"
             anchor = min(d.due for d in late)
         return add_duration(anchor, dl.amount, dl.unit), None
+
+    def _beneficiaries(self, clause: Clause) -> tuple[str, ...] | None:
+        """The parties a duty is owed to, in the order named, each once; None when the clause
+        names nobody (the key is then left out)."""
+        if not clause.beneficiaries:
+            return None
+        owed: dict[str, None] = {}
+        for who in clause.beneficiaries:
+            found = self.resolve(who)
+            if not found:
+                what = "role" if who in self.agreement.roles else "party"
+                self.warnings.add(Warning_(self.agreement.id, clause.id,
+                                           f"to: {what} {who} names no party"))
+            owed.update(dict.fromkeys(found))
+        return tuple(owed)
 
     def _costs(self, clause: Clause) -> tuple[tuple[str, float], ...]:
         if not clause.costs:

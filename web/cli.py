@@ -414,7 +414,8 @@ def render_text(result, nothing=None) -> str:
         lines.append("")
         lines.append("Why:")
         for i, d in enumerate(result.duties, 1):
-            lines.append(f"{i:>3}. {d.party} {d.modality} “{d.action}” ({d.title})")
+            owed = f" to {', '.join(d.to)}" if d.to else ""
+            lines.append(f"{i:>3}. {d.party} {d.modality} “{d.action}”{owed} ({d.title})")
             for reason in d.because:
                 lines.append(textwrap.fill(reason, 100, initial_indent="       because ",
                                            subsequent_indent="         "))

@@ -278,6 +278,8 @@ SCHEMAS: dict = {
                                      "to 1.0"},
             "because": {"type": "array", "items": {"type": "string"}},
             "note": {"type": "string"},
+            "to": {"type": "array", "items": {"type": "string"},
+                   "description": "the parties the duty is owed to (a clause's 'to ROLE, ...')"},
             "consequence": {"type": "string",
                             "description": "a breached or lapsed duty: what follows, from the "
                                            "clause's 'otherwise'"},

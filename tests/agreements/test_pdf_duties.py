@@ -41,6 +41,10 @@ clause accepted "Payment of an accepted bill"
   when lapsed protest
   requesting must "pay the bill in full" within 10 days of lapse of protest
 
+clause reimburse "Reimbursement"
+  when incident.billed_at is given
+  requesting must "reimburse the documented costs" to assisting, lakeside within 60 days
+
 example "a bill"
   incident """{"id": "B-1", "type": "bill", "reported_at": "2026-03-14T08:00:00Z",
                "billed_at": "2026-03-14T09:00:00Z"}"""
@@ -80,7 +84,17 @@ def test_a_lapse_is_worded_in_the_condition_and_the_deadline(views):
         "within 10 days of the lapse of the permission of clause 2 (Protest of a bill)")
 
 
+def test_beneficiaries_are_named_in_the_wording_and_the_summary(views):
+    assert views["reimburse"]["text"] == (
+        "When the incident's billed_at is given, the requesting party shall reimburse the "
+        "documented costs to the assisting party and Lakeside County within 60 days of the "
+        "incident's onset.")
+    assert views["reimburse"]["what"] == (
+        "must reimburse the documented costs to the assisting party and Lakeside County")
+
+
 def test_the_pdf_prints_the_consequence(tmp_path):
     text = flat(pdf_text(render_pdf(AGREEMENT), tmp_path, layout=False))
     assert "Otherwise, interest accrues at the statutory rate." in text
     assert "Otherwise If the permission lapses: the bill is deemed accepted" in text
+    assert "reimburse the documented costs to the assisting party and Lakeside County" in text

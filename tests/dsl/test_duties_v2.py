@@ -217,3 +217,55 @@ def test_fulfilled_at_needs_a_field():
         22, 16, "expected incident.FIELD or party.NAME, found '2026'")
     assert syntax_summary(PAID.replace("fulfilled at incident.paid_at", "fulfilled incident.paid_at"))[2] \
         == "expected 'at', found 'incident.paid_at'"
+
+
+# ---------------------------------------------------------------- beneficiaries
+
+OWED = edit(('  costs borne by requesting\n',
+             '  costs borne by requesting\n\n'
+             'clause reimburse "Reimbursement"\n'
+             '  when breached engines\n'
+             '  requesting must "reimburse the documented costs" to assisting, state '
+             'within 60 days\n'))
+
+
+def test_beneficiaries_follow_the_action_in_both_readers():
+    doc = both_readers(OWED)
+    st = next(c for c in doc.of_type(ast.ClauseDecl) if c.id == "reimburse").get("statement")
+    assert [n.name for n in st.to] == ["assisting", "state"]
+    assert (st.deadline.kind, st.deadline.duration.amount) == ("within", 60)
+    bare = both_readers(OWED.replace(" within 60 days\n", "\n"))
+    st = next(c for c in bare.of_type(ast.ClauseDecl) if c.id == "reimburse").get("statement")
+    assert ([n.name for n in st.to], st.deadline) == (["assisting", "state"], None)
+
+
+def test_beneficiaries_format_as_written():
+    formatted = format_source(OWED.replace("to assisting, state", "to   assisting ,state"))
+    assert ('  requesting must "reimburse the documented costs" to assisting, state within 60 '
+            'days\n') in formatted
+    assert format_source(formatted) == formatted
+
+
+def test_a_role_used_only_as_a_beneficiary_counts_as_used():
+    text = edit(("role assisting is parties except requesting, coordinator",
+                 "role assisting is parties except requesting, coordinator\n"
+                 "role helped is riverbend"),
+                ('  assisting may "withhold resources needed to protect its own jurisdiction"',
+                 '  assisting may "withhold resources needed to protect its own jurisdiction" '
+                 'to helped'))
+    assert check_summary(text) == []
+    unused = edit(("role assisting is parties except requesting, coordinator",
+                   "role assisting is parties except requesting, coordinator\n"
+                   "role helped is riverbend"))
+    assert check_summary(unused) == [("warning", 35, 6, "role 'helped' is never used")]
+
+
+def test_an_unknown_beneficiary_is_an_error_with_a_suggestion():
+    assert check_summary(OWED.replace("to assisting, state", "to assisting, stat")) == [
+        ("error", 52, 66, "unknown role 'stat' (did you mean 'state'?)")]
+
+
+def test_to_needs_a_role_or_party():
+    from tests.dsl.base_agreement import syntax_summary
+    assert syntax_summary(OWED.replace("to assisting, state", "to 60 days")) == (
+        52, 55, "expected a role or party the duty is owed to, found '60'")

@@ -177,3 +177,47 @@ def test_a_permission_used_in_time_from_the_facts_does_not_lapse():
     late = run(ag, incident(billed_at=BILLED, protested_at="2026-04-14T00:00:00Z"),
                at="2026-05-01T00:00:00Z")
     assert duty(late, "protest", "riverbend")["status"] == "lapsed"
+
+
+# ---------------------------------------------------------------- beneficiaries
+
+OWED = '''
+fields
+  requested_by party
+
+role requesting is incident.requested_by
+role assisting is parties except requesting, state
+role everyone is lakeside, riverbend, state
+
+clause reimburse "Reimbursement of assistance"
+  when incident.requested_by is given
+  requesting must "reimburse the documented costs of the assistance" to assisting, riverbend, everyone within 60 days
+
+clause thank "Thanks"
+  when incident.requested_by is given
+  state may "thank the requesting party" to requesting
+'''
+
+
+def test_a_duty_carries_whom_it_is_owed_to_in_order_without_repeats():
+    result = run(agreement(OWED), incident(requested_by="lakeside"))
+    reimburse = duty(result, "reimburse", "lakeside")
+    assert reimburse["to"] == ["riverbend", "lakeside", "state"]
+    assert reimburse["due"] == "2026-05-13T08:00:00Z"
+    assert duty(result, "thank", "state")["to"] == ["lakeside"]
+
+
+def test_a_clause_without_beneficiaries_gives_no_to_key():
+    result = run(agreement(BILLING), incident(billed_at=BILLED))
+    assert "to" not in duty(result, "pay", "lakeside")
+
+
+def test_a_beneficiary_role_that_names_nobody_is_a_warning():
+    text = OWED.replace("role everyone is lakeside, riverbend, state",
+                        "role everyone is lakeside, riverbend, state\nrole asked is incident.asked\n"
+                        ).replace("  requested_by party\n", "  requested_by party\n  asked party\n")
+    text = text.replace('to requesting\n', 'to asked\n')
+    result = run(agreement(text), incident(requested_by="lakeside"))
+    assert duty(result, "thank", "state")["to"] == []
+    assert {"agreement": "t", "clause": "thank", "message": "to: role asked names no party"} in \
+        result["warnings"]

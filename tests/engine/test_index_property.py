@@ -106,7 +106,9 @@ def agreement_texts(draw, name: str):
         lines.append(f"  when {cond}")
         if modality == "must not":
             deadline = ""  # a prohibition has no deadline (an error)
-        lines.append(f'  {who} {modality} "act {i}"{deadline}')
+        owed = draw(st.sampled_from(["", "", " to requesting", f" to fixed, local, {parties[-1]}",
+                                     " to others"]))
+        lines.append(f'  {who} {modality} "act {i}"{owed}{deadline}')
         if draw(st.booleans()):
             lines.append(f"  unless {draw(conditions(triggers, []))}".replace(
                 '"hazmat"', '"flood"').replace('"quake"', '"storm"') if one_of else
