@@ -139,6 +139,8 @@ class Wording:
 
     def is_single(self, role_id: str) -> bool:
         role = self.agreement.roles[role_id]
+        if role.kind == "fixed" and len(role.members) == 1 and role.members[0] in self.agreement.roles:
+            return self.is_single(role.members[0])  # a role that is another role
         return role.kind == "field" or (role.kind == "fixed" and len(role.members) == 1)
 
     def term(self, name: str, *, each: bool = False) -> str:
@@ -366,7 +368,13 @@ class Wording:
         as_role = f"As {self.one_of(subject)}"
         party = self.agreement.party_index[party_id]
         if role.kind == "fixed":
-            return f"{as_role} (named)" if party_id in {m.name for m in role.members} else None
+            if party_id in {m.name for m in role.members}:
+                return f"{as_role} (named)"
+            for member in (m.name for m in role.members if m.name in self.symbols.roles):
+                inner = self.membership(member, party_id)  # a union of roles: through one
+                if inner is not None:
+                    return f"{as_role} ({inner[0].lower()}{inner[1:]})"
+            return None
         if role.kind == "field":
             return f"{as_role}, when named in the incident's {'.'.join(role.path.names)} field"
         if role.kind == "where":
@@ -410,15 +418,29 @@ def _never_holds_for(cond, party) -> bool:
     if isinstance(cond, ast.Given):
         return not cond.negated and _lacks(cond.path, party)
     if isinstance(cond, ast.Compare):
+        if _own_id_fails(cond, party):
+            return True
         return any(_lacks(v, party) for v in (cond.left, cond.right))
     if isinstance(cond, ast.Intersects):
         return any(_lacks(v, party) for v in (cond.left, cond.right))
     return False
 
 
+def _own_id_fails(cond: ast.Compare, party) -> bool:
+    """`party.id == "x"`, `!=`, `in [...]` or `not in [...]` that fails for this party's id."""
+    left, right = cond.left, cond.right
+    if not (isinstance(left, ast.Path) and left.root == "party" and left.names == ("id",)):
+        return False
+    if isinstance(right, ast.Literal) and right.kind == "text" and cond.op in ("==", "!="):
+        return (party.id == right.value) != (cond.op == "==")
+    if isinstance(right, ast.ListLiteral) and cond.op in ("in", "not in"):
+        return (party.id in [i.value for i in right.items]) != (cond.op == "in")
+    return False
+
+
 def _lacks(value, party) -> bool:
     return (isinstance(value, ast.Path) and value.root == "party"
-            and value.names[0] not in party.attributes)
+            and value.names[0] != "id" and value.names[0] not in party.attributes)
 
 
 # ---------------------------------------------------------------- signatures

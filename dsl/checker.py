@@ -170,6 +170,9 @@ class Checker(ConditionChecks, ExampleChecks):
             if attr.name in seen:
                 self.error(attr.span, f"party '{party.id}' has the attribute '{attr.name}' twice")
             seen[attr.name] = attr
+            if attr.name == "id":
+                self.error(attr.span, f"a party's id is the name after 'party' ('{party.id}'); "
+                                      "'party.id' reads it, so no attribute is called 'id'")
             if attr.name == "area" and not (isinstance(attr.value, ast.ListLiteral) and all(
                     i.kind == "text" for i in attr.value.items)):
                 self.error(attr.value.span, "a party's area is a list of geocodes such as "
@@ -192,8 +195,8 @@ class Checker(ConditionChecks, ExampleChecks):
 
     def check_role(self, role: ast.RoleDecl) -> None:
         if role.kind == "fixed":
-            for member in role.members:
-                self.resolve_member(member, False, "a fixed role")
+            for member in role.members:  # parties, and roles (their union)
+                self.resolve_member(member, True, "a fixed role")
         elif role.kind == "except":
             for member in role.members:
                 self.resolve_member(member, True, "")
@@ -215,7 +218,8 @@ class Checker(ConditionChecks, ExampleChecks):
 
         def refs(name: str) -> list[str]:
             role = roles[name]
-            return [m.name for m in role.members if m.name in roles] if role.kind == "except" else []
+            return ([m.name for m in role.members if m.name in roles]
+                    if role.kind in ("except", "fixed") else [])
 
         self.report_cycles(list(roles), refs, lambda n: roles[n].id_span,
                            "role '{first}' is defined in terms of itself: {path}")

@@ -65,7 +65,11 @@ class PathOperand(Operand):
 
     def raw(self, ctx):
         if self.root == "party":
-            return ctx.party.attributes.get(self.field, MISSING) if ctx.party else MISSING
+            if ctx.party is None:
+                return MISSING
+            if self.field == "id":  # `party.id`: the candidate's own id
+                return ctx.party.id
+            return ctx.party.attributes.get(self.field, MISSING)
         value = ctx.incident.get(self.field, MISSING)
         for name in self.names[1:]:
             if isinstance(value, dict):

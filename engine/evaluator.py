@@ -220,8 +220,10 @@ class AgreementRun:
         role = ag.roles.get(name)
         if role is None:
             ids = (name,) if name in ag.party_index else ()
-        elif role.kind == "fixed":
-            ids = role.members
+        elif role.kind == "fixed":  # parties and roles: their union, in order, without repeats
+            ids = tuple(dict.fromkeys(
+                p for member in role.members
+                for p in (self.resolve(member) if member in ag.roles else (member,))))
         elif role.kind == "field":
             value = role.path.raw(self)
             wanted = set(value) if isinstance(value, list) else {value}

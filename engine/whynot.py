@@ -94,6 +94,8 @@ def role_failure(run: AgreementRun, subject: str, party: str) -> str:
         return f"the clause names {subject}, not {party}"
     head = f"role {role.id} is {role.text}"
     if role.kind == "fixed":
+        if any(m in ag.roles for m in role.members):
+            return f"{head}; {party} is none of these"
         return f"{head}, which does not list {party}"
     if role.kind == "field":
         value = role.path.raw(run)

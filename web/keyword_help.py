@@ -27,7 +27,8 @@ HELP: dict[str, tuple[str, str]] = {
     "recital": ("A whereas-clause: why the parties make the agreement; printed before the "
                 "clauses.", "recital"),
     "party": ("An organisation that signs: its id, its full legal name, then attributes. In a "
-              "condition, party.NAME reads a candidate party's attribute.", "party"),
+              "condition, party.NAME reads a candidate party's attribute, party.id its id.",
+              "party"),
     "fields": ("The incident fields the agreement reads beyond the built-in ones, with their "
                "types.", "fields"),
     "one": ("'one of' lists the values a field is expected to take.", "fields"),

@@ -98,3 +98,26 @@ def test_the_pdf_prints_the_consequence(tmp_path):
     assert "Otherwise, interest accrues at the statutory rate." in text
     assert "Otherwise If the permission lapses: the bill is deemed accepted" in text
     assert "reimburse the documented costs to the assisting party and Lakeside County" in text
+
+
+ROLES = AGREEMENT.replace("role assisting is riverbend\n",
+                          "role assisting is riverbend\nrole responders is assisting, requesting\n"
+                          "role others is parties where party.id != \"lakeside\"\n").replace(
+    '  requesting may "protest the bill in writing"', '  responders may "protest the bill in writing"'
+).replace('  requesting must "pay the bill in full"', '  others must "pay the bill in full"')
+
+
+def test_a_union_of_roles_and_party_id_are_worded():
+    agreement = load(ROLES, "roles.agreement")
+    context = document_context(agreement, None, (), None)
+    definitions = dict(context["role_definitions"])
+    assert definitions["The responders"] == "the assisting party and the requesting party"
+    assert definitions["The others"] == ("every party of this agreement for which the party's "
+                                         "id is not “lakeside”")
+    annex = {entry["party"].id: {d["clause"]: d["as"] for d in entry["duties"]}
+             for entry in context["annex"]}
+    assert annex["riverbend"]["protest"] == (
+        "As one of the responders (as the assisting party (named))")
+    assert annex["riverbend"]["accepted"] == ("As one of the others, when the party's id is not "
+                                              "“lakeside”")
+    assert "accepted" not in annex["lakeside"]  # its own id rules it out

@@ -83,6 +83,9 @@ def agreement_texts(draw, name: str):
     lines.append("role local is parties where party.region == incident.region")
     lines.append("role others is parties except requesting")
     lines.append(f"role fixed is {parties[0]}")
+    lines.append(f"role union is local, fixed, {parties[-1]}, others")
+    lines.append(f'role named is parties where party.id != incident.requested_by and party.id in '
+                 f'["{parties[0]}", "{parties[-1]}", "p9"]')
     triggers = []
     for i in range(draw(st.integers(0, 2))):
         cond = draw(conditions(triggers, []))
@@ -95,7 +98,8 @@ def agreement_texts(draw, name: str):
         cond = draw(conditions(triggers, clauses))
         if one_of:
             cond = cond.replace('"hazmat"', '"flood"').replace('"quake"', '"storm"')
-        who = draw(st.sampled_from(["requesting", "local", "others", "fixed", parties[-1]]))
+        who = draw(st.sampled_from(["requesting", "local", "others", "fixed", parties[-1], "union",
+                                    "named"]))
         modality = draw(st.sampled_from(["must", "must", "may", "must not"]))
         deadline = draw(st.sampled_from([
             "", " within 2 hours", " within 1 business day", " within 30 minutes of "
