@@ -139,7 +139,8 @@ class Wording:
 
     def is_single(self, role_id: str) -> bool:
         role = self.agreement.roles[role_id]
-        if role.kind == "fixed" and len(role.members) == 1 and role.members[0] in self.agreement.roles:
+        if role.kind == "fixed" and len(role.members) == 1 \
+                and role.members[0] in self.agreement.roles:
             return self.is_single(role.members[0])  # a role that is another role
         return role.kind == "field" or (role.kind == "fixed" and len(role.members) == 1)
 

@@ -14,16 +14,16 @@ from dsl.types import BUILTIN_FIELDS
 
 # The words an author types, in the order the editor offers them when several fit.
 KEYWORDS = (
-    "agreement", "title", "kind", "binding", "non-binding", "effective", "until",
-    "governing law", "withdrawal notice", "language", "recital", "party", "fields", "one of",
-    "list of", "role", "is", "parties", "except", "where", "whose area intersects", "trigger",
-    "when", "clause", "must", "must not", "may", "to", "unless", "within", "of", "breach of", "lapse of", "by",
-    "costs borne by", "costs shared equally by", "costs shared", "text", "otherwise", "fulfilled at", "example", "incident",
-    "at", "expect", "no", "duty for", "and", "or", "not", "in", "not in", "contains",
-    "is given", "is not given", "intersects", "breached", "lapsed", "yes",
-    "mou", "mutual-aid", "compact", "protocol", "other",
-    "minutes", "hours", "days", "business days", "weeks",
-    "text", "number", "yes/no", "date", "time", "severity", "urgency", "certainty",
+    "agreement", "title", "kind", "binding", "non-binding", "effective", "until", "governing law",
+    "withdrawal notice", "language", "recital", "party", "fields", "one of", "list of", "role",
+    "is", "parties", "except", "where", "whose area intersects", "trigger", "when", "clause",
+    "must", "must not", "may", "to", "unless", "within", "of", "breach of", "lapse of", "by",
+    "costs borne by", "costs shared equally by", "costs shared", "text", "otherwise",
+    "fulfilled at", "example", "incident", "at", "expect", "no", "duty for", "and", "or", "not",
+    "in", "not in", "contains", "is given", "is not given", "intersects", "breached", "lapsed",
+    "yes", "mou", "mutual-aid", "compact", "protocol", "other", "minutes", "hours", "days",
+    "business days", "weeks", "text", "number", "yes/no", "date", "time", "severity", "urgency",
+    "certainty",
 )
 MAX_REPAIRS = 12  # declarations set aside before giving up on a parse
 REPAIR_SECONDS = 0.5  # after this, the rest of a text that does not parse is only scanned

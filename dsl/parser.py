@@ -458,7 +458,8 @@ def grammar() -> pp.ParserElement:
     clause = pp.Located(
         S(K("clause")) - ident.copy().set_name("a clause id") - pp.Optional(string)
         - pp.ZeroOrMore(clause_item)
-        - end_of("a clause line (when, unless, costs, text, otherwise, fulfilled at, or ROLE must|may|must not \"...\")")
+        - end_of("a clause line (when, unless, costs, text, otherwise, fulfilled at, or ROLE "
+                 "must|may|must not \"...\")")
     ).set_parse_action(clause_action)
 
     def expect_action(s, loc, toks):

@@ -103,8 +103,9 @@ def test_the_pdf_prints_the_consequence(tmp_path):
 ROLES = AGREEMENT.replace("role assisting is riverbend\n",
                           "role assisting is riverbend\nrole responders is assisting, requesting\n"
                           "role others is parties where party.id != \"lakeside\"\n").replace(
-    '  requesting may "protest the bill in writing"', '  responders may "protest the bill in writing"'
-).replace('  requesting must "pay the bill in full"', '  others must "pay the bill in full"')
+    '  requesting may "protest the bill in writing"',
+    '  responders may "protest the bill in writing"').replace(
+    '  requesting must "pay the bill in full"', '  others must "pay the bill in full"')
 
 
 def test_a_union_of_roles_and_party_id_are_worded():

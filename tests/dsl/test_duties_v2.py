@@ -181,7 +181,8 @@ def test_a_cycle_through_a_lapse_is_an_error():
 
 PAID = BILL.replace("  billed_at time\n", "  billed_at time\n  paid_at time\n  amount number\n") \
     .replace('  otherwise "interest accrues at the statutory rate"\n',
-             '  fulfilled at incident.paid_at\n  otherwise "interest accrues at the statutory rate"\n')
+             '  fulfilled at incident.paid_at\n'
+             '  otherwise "interest accrues at the statutory rate"\n')
 
 
 def test_fulfilled_at_in_both_readers_and_the_formatter():
@@ -200,7 +201,8 @@ def test_fulfilled_at_in_both_readers_and_the_formatter():
     ("fulfilled at incident.paid_at", "fulfilled at incident.payd_at",
      ("error", 22, 16, "unknown field 'incident.payd_at' (did you mean 'paid_at'?); declare it "
                        "under 'fields'")),
-    ("fulfilled at incident.paid_at", "fulfilled at incident.paid_at\n  fulfilled at incident.paid_at",
+    ("fulfilled at incident.paid_at",
+     "fulfilled at incident.paid_at\n  fulfilled at incident.paid_at",
      ("error", 23, 3, "clause 'pay' has a second 'fulfilled at' line (the first is at line 22); "
                       "one clause states one duty")),
     ('  requesting must "pay the bill" within 30 days of incident.billed_at',
@@ -215,8 +217,8 @@ def test_fulfilled_at_needs_a_field():
     from tests.dsl.base_agreement import syntax_summary
     assert syntax_summary(PAID.replace("fulfilled at incident.paid_at", "fulfilled at 2026")) == (
         22, 16, "expected incident.FIELD or party.NAME, found '2026'")
-    assert syntax_summary(PAID.replace("fulfilled at incident.paid_at", "fulfilled incident.paid_at"))[2] \
-        == "expected 'at', found 'incident.paid_at'"
+    missing_at = PAID.replace("fulfilled at incident.paid_at", "fulfilled incident.paid_at")
+    assert syntax_summary(missing_at)[2] == "expected 'at', found 'incident.paid_at'"
 
 
 # ---------------------------------------------------------------- beneficiaries

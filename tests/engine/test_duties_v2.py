@@ -91,7 +91,8 @@ def test_lapsed_clause_holds_and_lapse_of_anchors_on_the_earliest_lapse():
 
 
 def test_without_a_lapse_the_lapse_anchor_gives_no_due_time():
-    ag = agreement(PROTEST.replace("  when lapsed protest\n", "  when incident.billed_at is given\n"))
+    ag = agreement(PROTEST.replace("  when lapsed protest\n",
+                                   "  when incident.billed_at is given\n"))
     pay = duty(run(ag, incident(billed_at=BILLED), at="2026-04-01T00:00:00Z"), "accepted", "state")
     assert (pay["due"], pay["note"]) == (
         None, "no due time: no permission of clause protest has lapsed")
@@ -191,7 +192,8 @@ role everyone is lakeside, riverbend, state
 
 clause reimburse "Reimbursement of assistance"
   when incident.requested_by is given
-  requesting must "reimburse the documented costs of the assistance" to assisting, riverbend, everyone within 60 days
+  requesting must "reimburse the documented costs of the assistance" to assisting, riverbend,
+    everyone within 60 days
 
 clause thank "Thanks"
   when incident.requested_by is given
@@ -214,8 +216,8 @@ def test_a_clause_without_beneficiaries_gives_no_to_key():
 
 def test_a_beneficiary_role_that_names_nobody_is_a_warning():
     text = OWED.replace("role everyone is lakeside, riverbend, state",
-                        "role everyone is lakeside, riverbend, state\nrole asked is incident.asked\n"
-                        ).replace("  requested_by party\n", "  requested_by party\n  asked party\n")
+                        "role everyone is lakeside, riverbend, state\n"
+                        "role asked is incident.asked\n").replace("  requested_by party\n", "  requested_by party\n  asked party\n")
     text = text.replace('to requesting\n', 'to asked\n')
     result = run(agreement(text), incident(requested_by="lakeside"))
     assert duty(result, "thank", "state")["to"] == []

@@ -35,7 +35,8 @@ def test_a_fixed_role_of_roles_is_their_union_in_order_without_repeats():
 
 
 def test_party_id_reads_the_candidates_own_id():
-    assert parties_of(run(agreement(ROLES), incident(requested_by="lakeside")), "offer") == ["state"]
+    result = run(agreement(ROLES), incident(requested_by="lakeside"))
+    assert parties_of(result, "offer") == ["state"]
     assert parties_of(run(agreement(ROLES), incident(requested_by="riverbend")), "offer") == [
         "lakeside", "state"]
 
