@@ -67,7 +67,8 @@ HELP: dict[str, tuple[str, str]] = {
     "text": ("The clause's legal wording for the PDF; also the field type for text.", "text"),
     "fulfilled": ("'fulfilled at incident.FIELD': when that time field is given, the duty "
                   "counts as fulfilled at its time.", "fulfilled-at"),
-    "to": ("After the action: the roles or parties the duty is owed to.",
+    "to": ("After the action: the roles or parties the duty is owed to (they see it, read "
+           "only).",
            "beneficiaries-to"),
     "otherwise": ("What follows when the duty is breached (must) or has lapsed (may), in "
                   "quotes.", "otherwise"),

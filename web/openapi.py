@@ -166,6 +166,9 @@ SCHEMAS: dict = {
             "revision_hash": {"type": "string",
                               "description": "content hash of the revision it came from"},
             "exercise": {"type": "boolean"},
+            "to": {"type": "array", "items": {"type": "string"},
+                   "description": "the parties the duty is owed to, when its clause names them; "
+                                  "their partners see the duty, read only"},
             "created_at": TIME,
             "fulfilled_at": NULLABLE_TIME,
             "superseded_at": NULLABLE_TIME,

@@ -118,6 +118,8 @@ def test_the_api_gives_the_beneficiary_the_duty_and_the_incident(owed, app, sess
         return app.test_client().get(path, headers={"Authorization": f"Bearer {tokens[party]}"})
 
     duties = get("riverbend", "/api/duties").get_json()["duties"]
+    from tests.web.test_api import validator
+    validator("Duty").validate(duties[0])  # the record's duty, with "to"
     assert [(d["id"], d["party"], d["to"]) for d in duties] == [(duty.id, "lakeside",
                                                                  ["riverbend"])]
     assert [i["id"] for i in get("riverbend", "/api/incidents").get_json()["incidents"]] == [
