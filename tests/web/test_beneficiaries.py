@@ -127,3 +127,16 @@ def test_the_api_gives_the_beneficiary_the_duty_and_the_incident(owed, app, sess
     assert get("state", "/api/duties").get_json()["duties"] == []
     assert get("state", "/api/incidents").get_json()["incidents"] == []
     assert get("state", "/api/incidents/OWED-1").status_code == 404
+
+
+def test_the_evaluation_schema_takes_the_keys_v2_adds():
+    from tests.engine.test_duties_v2 import BILLED, OWED, PROTEST
+    from tests.engine.test_evaluation import agreement, incident, run
+    from tests.web.test_api import validator
+    lapsed = run(agreement(PROTEST), incident(billed_at=BILLED), at="2026-04-20T00:00:00Z")
+    owed = run(agreement(OWED), incident(requested_by="lakeside"))
+    for result in (lapsed, owed):
+        validator("Evaluation").validate(result)
+    assert {"lapsed"} <= {d["status"] for d in lapsed["duties"]}
+    assert any("consequence" in d for d in lapsed["duties"]) and any("to" in d
+                                                                      for d in owed["duties"])
