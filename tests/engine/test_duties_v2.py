@@ -223,3 +223,4 @@ def test_a_beneficiary_role_that_names_nobody_is_a_warning():
     assert duty(result, "thank", "state")["to"] == []
     assert {"agreement": "t", "clause": "thank", "message": "to: role asked names no party"} in \
         result["warnings"]
+
