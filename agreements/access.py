@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from agreements.errors import NotAllowed, NotFound
-from agreements.models import Agreement, Duty, Incident, Organisation, Revision, User
+from agreements.models import (Agreement, Duty, DutyBeneficiary, Incident, Organisation,
+                               Revision, User)
 
 
 def require_role(actor: User | None, *roles: str, doing: str) -> User:
@@ -69,9 +70,18 @@ def shown_revision(user: User | None, agreement: Agreement) -> Revision | None:
 
 
 def can_see_duty(user: User | None, duty: Duty) -> bool:
+    """Staff see every duty; a partner its organisation's, and those owed to it (read only:
+    only a duty's own party acts on it, agreements.duties.change_duty)."""
     if user is None or not user.active:
         return False
-    return user.role != "partner" or duty.party_id == user.organisation_id
+    return (user.role != "partner" or duty.party_id == user.organisation_id
+            or user.organisation_id in (getattr(duty, "owed_to", None) or ()))
+
+
+def partner_duties(organisation_id: str | None):
+    """The SQL condition on Duty of what a partner sees: its own duties and those owed to it."""
+    return or_(Duty.party_id == organisation_id, Duty.id.in_(
+        select(DutyBeneficiary.duty_id).where(DutyBeneficiary.party_id == organisation_id)))
 
 
 def can_see_incident(user: User | None, session: Session, incident: Incident) -> bool:
@@ -79,6 +89,15 @@ def can_see_incident(user: User | None, session: Session, incident: Incident) ->
         return False
     if user.role != "partner":
         return True
+    return session.scalar(select(Duty.id).where(Duty.incident_id == incident.id,
+                                                partner_duties(user.organisation_id))
+                          .limit(1)) is not None
+
+
+def has_own_duty(user: User | None, session: Session, incident: Incident) -> bool:
+    """Whether the user's organisation has (or had) a duty of its own in the incident."""
+    if user is None or not user.active or user.organisation_id is None:
+        return False
     return session.scalar(select(Duty.id).where(Duty.incident_id == incident.id,
                                                 Duty.party_id == user.organisation_id)
                           .limit(1)) is not None
@@ -95,12 +114,23 @@ def visible_incidents(session: Session, user: User | None) -> list[Incident]:
     query = select(Incident).order_by(Incident.reported_at.desc(), Incident.id.desc())
     if user.role == "partner":
         query = query.where(Incident.id.in_(
-            select(Duty.incident_id).where(Duty.party_id == user.organisation_id)))
+            select(Duty.incident_id).where(partner_duties(user.organisation_id))))
     return list(session.scalars(query).all())
 
 
-def visible_duties(user: User | None, duties) -> list[Duty]:
-    return [d for d in duties if can_see_duty(user, d)]
+def visible_duties(user: User | None, duties, owed=frozenset()) -> list[Duty]:
+    """The duties (or rows of duty columns) the user may see; `owed` are the ids of those owed
+    to a partner's organisation, for rows that do not carry their beneficiaries."""
+    return [d for d in duties if can_see_duty(user, d) or d.id in owed]
+
+
+def owed_duty_ids(session: Session, user: User | None, duty_ids) -> set[int]:
+    """Of these duties, the ids of those owed to the partner's organisation (none for staff)."""
+    if user is None or user.role != "partner" or not duty_ids:
+        return set()
+    return set(session.scalars(select(DutyBeneficiary.duty_id).where(
+        DutyBeneficiary.party_id == user.organisation_id,
+        DutyBeneficiary.duty_id.in_(list(duty_ids)))))
 
 
 def managed_organisation(session: Session, actor: User | None, org_id: str, *, what: str,

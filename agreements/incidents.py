@@ -44,8 +44,8 @@ from agreements.audit import operation, record
 from agreements.clock import moment
 from agreements.db import lock_for_write
 from agreements.errors import Conflict, Invalid, NotFound, OperationError
-from agreements.models import (Agreement, Duty, DutyEvent, Incident, IncidentMessage,
-                               Organisation, Revision, User, Withdrawal)
+from agreements.models import (Agreement, Duty, DutyBeneficiary, DutyEvent, Incident,
+                               IncidentMessage, Organisation, Revision, User, Withdrawal)
 from dsl.timestamps import parse_time
 from engine.evaluator import Duty as EngineDuty
 from engine.evaluator import Evaluation
@@ -204,7 +204,8 @@ def _same(stored: Duty, fresh: EngineDuty, content_hash: str) -> bool:
     return (stored.content_hash == content_hash and stored.modality == fresh.modality
             and stored.action == fresh.action and stored.role == fresh.role
             and stored.due == fresh.due and stored.title == fresh.title
-            and stored.costs == [{"party": p, "share": s} for p, s in fresh.costs])
+            and stored.costs == [{"party": p, "share": s} for p, s in fresh.costs]
+            and stored.owed_to == (list(fresh.to) if fresh.to else None))
 
 
 def _change_state(session: Session, duty: Duty, to_state: str, actor: User | None, at: datetime,
@@ -260,7 +261,9 @@ def sync_duties(session: Session, incident: Incident, message: IncidentMessage,
                     costs=[{"party": p, "share": s} for p, s in new.costs],
                     because=list(new.because), exercise=evaluation.exercise, state="open",
                     past=incident.state == "past",
-                    created_at=at, escalation_of_id=_escalated_duty(incident, revision, new))
+                    created_at=at, escalation_of_id=_escalated_duty(incident, revision, new),
+                    beneficiaries=[DutyBeneficiary(party_id=p, position=i)
+                                   for i, p in enumerate(new.to or ())])
         session.add(duty)
         session.add(DutyEvent(duty=duty, from_state=None, to_state="open",
                               actor_id=actor.id if actor else None, note=reason, at=at))
@@ -291,15 +294,17 @@ def cancel_duties(session: Session, incident: Incident, actor: User | None, at: 
 
 
 def _escalated_duty(incident: Incident, revision, new: EngineDuty) -> int | None:
-    """The breached duty an escalation duty answers (its deadline runs from that breach)."""
+    """The breached duty (or lapsed permission) an escalation duty answers (its deadline runs
+    from that breach or lapse)."""
     clause = cache.by_hash(revision.content_hash, revision.source,
                            f"{revision.slug}.agreement").clause_index.get(new.clause)
     terms = clause.deadline.singles() if clause is not None and clause.deadline else ()
-    breach_of = next((t.breach_of for t in terms if t.kind == "within_breach"), None)
-    if breach_of is None:
+    answered = next((t.breach_of or t.lapse_of for t in terms
+                     if t.kind in ("within_breach", "within_lapse")), None)
+    if answered is None:
         return None
     late = [d for d in incident.duties if d.agreement_slug == new.agreement
-            and d.clause == breach_of and d.state != "superseded" and d.due is not None]
+            and d.clause == answered and d.state != "superseded" and d.due is not None]
     late.sort(key=lambda d: d.due)
     return late[0].id if late else None
 

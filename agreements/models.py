@@ -293,6 +293,13 @@ class Duty(Base):
     message: Mapped[IncidentMessage] = relationship()
     revision: Mapped[Revision] = relationship()
     events: Mapped[list["DutyEvent"]] = relationship(back_populates="duty", order_by="DutyEvent.id")
+    beneficiaries: Mapped[list["DutyBeneficiary"]] = relationship(
+        back_populates="duty", order_by="DutyBeneficiary.position", lazy="selectin")
+
+    @property
+    def owed_to(self) -> list[str] | None:
+        """The parties the duty is owed to (`to ROLE, ...`), in order; None if it names none."""
+        return [b.party_id for b in self.beneficiaries] if self.beneficiaries else None
 
     @property
     def key(self) -> tuple[str, str, str, int | None]:
@@ -310,7 +317,19 @@ class Duty(Base):
             "due": utc_text(self.due), "state": self.state, "costs": self.costs,
             "because": self.because, "note": self.note, "revision_hash": self.content_hash,
             "exercise": self.exercise, "occurrence": self.occurrence,
+            **({"to": self.owed_to} if self.beneficiaries else {}),
         }
+
+
+class DutyBeneficiary(Base):
+    """A party a duty is owed to (a clause's `to ROLE, ...`): it may see the duty, read only."""
+
+    __tablename__ = "duty_beneficiary"
+    duty_id: Mapped[int] = mapped_column(ForeignKey("duty.id"), primary_key=True)
+    party_id: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+    duty: Mapped[Duty] = relationship(back_populates="beneficiaries")
 
 
 class DutyEvent(Base):

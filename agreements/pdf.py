@@ -140,6 +140,9 @@ class Wording:
 
     def is_single(self, role_id: str) -> bool:
         role = self.agreement.roles[role_id]
+        if role.kind == "fixed" and len(role.members) == 1 \
+                and role.members[0] in self.agreement.roles:
+            return self.is_single(role.members[0])  # a role that is another role
         return role.kind == "field" or (role.kind == "fixed" and len(role.members) == 1)
 
     def term(self, name: str, *, each: bool = False) -> str:
@@ -202,7 +205,8 @@ class Wording:
         if isinstance(cond, ast.TriggerRef):
             return f"the “{_humane(cond.name)}” condition is met"
         if isinstance(cond, ast.Breached):
-            return f"{self.clause_ref(cond.clause)} has been breached"
+            return (f"the permission of {self.clause_ref(cond.clause)} has lapsed" if cond.lapsed
+                    else f"{self.clause_ref(cond.clause)} has been breached")
         if isinstance(cond, ast.Given):
             return f"{self.path(cond.path)} is {'not ' if cond.negated else ''}given"
         if isinstance(cond, ast.Intersects):
@@ -269,6 +273,9 @@ class Wording:
             return f"within {span} of the incident's {deadline.field}"
         if deadline.kind == "within_breach":
             return f"within {span} of the breach of {self.clause_ref(deadline.breach_of)}"
+        if deadline.kind == "within_lapse":
+            return (f"within {span} of the lapse of the permission of "
+                    f"{self.clause_ref(deadline.lapse_of)}")
         return f"within {span} of the incident's onset"
 
     def costs(self, clause: Clause) -> str | None:
@@ -293,18 +300,35 @@ class Wording:
             "text": clause.text if clause.text is not None else self.clause_sentence(clause, decl),
             "generated": clause.text is None,
             "who": _capital(self.term(clause.subject, each=True)),
-            "what": f"{clause.modality} {clause.action}",
+            "what": f"{clause.modality} {clause.action}{self.owed_to(clause)}",
             "by_when": deadline or "No deadline",
             "when": clause.when.text,
             "unless": clause.unless.text if clause.unless is not None else None,
             "costs": self.costs(clause) or "Not allocated by this clause",
+            "otherwise": self.consequence(clause),
+            "fulfilled_at": (f"At the time the incident's {clause.fulfilled_at} gives"
+                             if clause.fulfilled_at is not None else None),
         }
+
+    def owed_to(self, clause: Clause) -> str:
+        """` to Lakeside County and the assisting parties`, or nothing: whom a duty is owed to."""
+        if not clause.beneficiaries:
+            return ""
+        return " to " + _join([self.term(name) for name in clause.beneficiaries], "and")
+
+    @staticmethod
+    def consequence(clause: Clause) -> str | None:
+        """What follows a breach (a must) or a lapse (a may), from the clause's `otherwise`."""
+        if clause.consequence is None:
+            return None
+        when = "If the permission lapses" if clause.modality == "may" else "If the duty is breached"
+        return f"{when}: {clause.consequence}"
 
     def clause_sentence(self, clause: Clause, decl: ast.ClauseDecl) -> str:
         """The clause worded from its logic, for clauses that give no legal text of their own."""
         sentence = (f"When {self.condition(decl.get('when'))}, "
                     f"{self.term(clause.subject, each=True)} {MODALITY_WORDS[clause.modality]} "
-                    f"{clause.action}")
+                    f"{clause.action}{self.owed_to(clause)}")
         deadline = self.deadline(clause.deadline)
         if deadline:
             sentence += f" {deadline}"
@@ -312,6 +336,12 @@ class Wording:
         if unless is not None:
             sentence += f", unless {self.condition(unless)}"
         sentence += "."
+        if clause.fulfilled_at is not None:
+            sentence += (f" {'It' if clause.modality == 'must' else 'The permission'} counts as "
+                         f"{'fulfilled' if clause.modality == 'must' else 'used'} at the time "
+                         f"the incident's {clause.fulfilled_at} gives.")
+        if clause.consequence is not None:
+            sentence += f" Otherwise, {clause.consequence.rstrip('.')}."
         costs = self.costs(clause)
         return f"{sentence} {costs}" if costs else sentence
 
@@ -332,7 +362,7 @@ class Wording:
                 "number": clause.index + 1,
                 "title": clause.title,
                 "modality": clause.modality,
-                "action": clause.action,
+                "action": clause.action + self.owed_to(clause),
                 "deadline": self.deadline(clause.deadline) or "No deadline",
                 "as": membership,
                 "when": when,
@@ -347,7 +377,13 @@ class Wording:
         as_role = f"As {self.one_of(subject)}"
         party = self.agreement.party_index[party_id]
         if role.kind == "fixed":
-            return f"{as_role} (named)" if party_id in {m.name for m in role.members} else None
+            if party_id in {m.name for m in role.members}:
+                return f"{as_role} (named)"
+            for member in (m.name for m in role.members if m.name in self.symbols.roles):
+                inner = self.membership(member, party_id)  # a union of roles: through one
+                if inner is not None:
+                    return f"{as_role} ({inner[0].lower()}{inner[1:]})"
+            return None
         if role.kind == "field":
             return f"{as_role}, when named in the incident's {'.'.join(role.path.names)} field"
         if role.kind == "where":
@@ -391,15 +427,29 @@ def _never_holds_for(cond, party) -> bool:
     if isinstance(cond, ast.Given):
         return not cond.negated and _lacks(cond.path, party)
     if isinstance(cond, ast.Compare):
+        if _own_id_fails(cond, party):
+            return True
         return any(_lacks(v, party) for v in (cond.left, cond.right))
     if isinstance(cond, ast.Intersects):
         return any(_lacks(v, party) for v in (cond.left, cond.right))
     return False
 
 
+def _own_id_fails(cond: ast.Compare, party) -> bool:
+    """`party.id == "x"`, `!=`, `in [...]` or `not in [...]` that fails for this party's id."""
+    left, right = cond.left, cond.right
+    if not (isinstance(left, ast.Path) and left.root == "party" and left.names == ("id",)):
+        return False
+    if isinstance(right, ast.Literal) and right.kind == "text" and cond.op in ("==", "!="):
+        return (party.id == right.value) != (cond.op == "==")
+    if isinstance(right, ast.ListLiteral) and cond.op in ("in", "not in"):
+        return (party.id in [i.value for i in right.items]) != (cond.op == "in")
+    return False
+
+
 def _lacks(value, party) -> bool:
     return (isinstance(value, ast.Path) and value.root == "party"
-            and value.names[0] not in party.attributes)
+            and value.names[0] != "id" and value.names[0] not in party.attributes)
 
 
 # ---------------------------------------------------------------- signatures

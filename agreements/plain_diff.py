@@ -17,7 +17,8 @@ TERMS = (("Title", lambda m: m["agreement"].title), ("Kind", lambda m: m["kind_l
          ("Business days", lambda m: m.get("holidays_text")))
 # A clause's summary as the PDF prints it beside the clause, in this order.
 CLAUSE_FIELDS = (("Title", "title"), ("Text", "text"), ("Who", "who"), ("What", "what"),
-                 ("By when", "by_when"), ("Trigger", "trigger"), ("Costs", "costs"))
+                 ("By when", "by_when"), ("Trigger", "trigger"), ("Costs", "costs"),
+                 ("Fulfilled", "fulfilled_at"), ("Otherwise", "otherwise"))
 DUTY_FIELDS = (("Duty", "duty"), ("By when", "deadline"), ("As", "as"), ("When", "when"))
 PARTY_FIELDS = (("Name", "name"), ("Contact", "contact"), ("Signatory", "signatory"))
 

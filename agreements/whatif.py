@@ -19,7 +19,7 @@ from agreements.models import Incident, User
 from engine.evaluator import Duty, evaluate
 from engine.incidents import IncidentError
 
-_COMPARED = ("modality", "action", "role", "due", "costs")
+_COMPARED = ("modality", "action", "role", "due", "costs", "to")  # v2: whom it is owed to
 
 
 @dataclass(frozen=True)

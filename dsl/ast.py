@@ -75,8 +75,11 @@ class TriggerRef(Node):
 
 @dataclass(frozen=True)
 class Breached(Node):
+    """`breached CLAUSE`, or with `lapsed` set, `lapsed CLAUSE` (a permission past its time)."""
+
     clause: str
     clause_span: Span = field(compare=False, repr=False)
+    lapsed: bool = False
 
 
 @dataclass(frozen=True)
@@ -119,18 +122,20 @@ class Duration(Node):
 
 @dataclass(frozen=True)
 class Deadline(Node):
-    """`within D`, `within D of incident.F`, `within D of breach of C`, or `by TIME`; or
-    several of those terms joined by `or`, `, whichever is earlier|later` (kind "whichever",
-    the terms in `terms`, "earlier" or "later" in `pick`); or `every D [of incident.F]`, a
-    recurring duty (kind "every", `field_path` None for reported_at)."""
+    """`within D`, `within D of incident.F`, `within D of breach of C`, `within D of lapse of
+    C`, or `by TIME`; or several of those terms joined by `or`, `, whichever is earlier|later`
+    (kind "whichever", the terms in `terms`, "earlier" or "later" in `pick`); or `every D [of
+    incident.F]`, a recurring duty (kind "every", `field_path` None for reported_at)."""
 
-    kind: str  # "within", "within_field", "within_breach", "by", "whichever", "every"
+    # "within", "within_field", "within_breach", "within_lapse", "by", "whichever", "every"
+    kind: str
     duration: Duration | None = None
     field_path: Path | None = None
     breach_of: Name | None = None
     time: Literal | None = None
     terms: tuple["Deadline", ...] = ()
     pick: str | None = None
+    lapse_of: Name | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +144,7 @@ class Statement(Node):
     modality: str  # must, may, "must not"
     action: Literal
     deadline: Deadline | None
+    to: tuple[Name, ...] = ()  # `to ROLE|PARTY, ...`: whom the duty is owed to
 
 
 @dataclass(frozen=True)
@@ -231,7 +237,7 @@ class TriggerDecl(Node):
 
 @dataclass(frozen=True)
 class ClauseItem(Node):
-    """One line of a clause: when, statement, unless, costs or text."""
+    """One line of a clause: when, statement, unless, costs, text, otherwise or fulfilled_at."""
 
     key: str
     value: object  # Condition | Statement | Costs | Literal

@@ -6,6 +6,7 @@ from dsl import ast
 from dsl.condition_checks import ConditionChecks, article, describe, walk  # noqa: F401 (re-exported)
 from dsl.contradictions import never_holds
 from dsl.errors import Diagnostic, Span
+from dsl.formatter import deadline as render_deadline
 from dsl.example_checks import ExampleChecks, json_error_span  # noqa: F401 (re-exported)
 from dsl.lexical import suggest
 from dsl.symbols import Symbols, value_type  # noqa: F401 (re-exported)
@@ -174,6 +175,9 @@ class Checker(ConditionChecks, ExampleChecks):
             if attr.name in seen:
                 self.error(attr.span, f"party '{party.id}' has the attribute '{attr.name}' twice")
             seen[attr.name] = attr
+            if attr.name == "id":
+                self.error(attr.span, f"a party's id is the name after 'party' ('{party.id}'); "
+                                      "'party.id' reads it, so no attribute is called 'id'")
             if attr.name == "area" and not (isinstance(attr.value, ast.ListLiteral) and all(
                     i.kind == "text" for i in attr.value.items)):
                 self.error(attr.value.span, "a party's area is a list of geocodes such as "
@@ -212,8 +216,8 @@ class Checker(ConditionChecks, ExampleChecks):
 
     def check_role(self, role: ast.RoleDecl) -> None:
         if role.kind == "fixed":
-            for member in role.members:
-                self.resolve_member(member, False, "a fixed role")
+            for member in role.members:  # parties, and roles (their union)
+                self.resolve_member(member, True, "a fixed role")
         elif role.kind == "except":
             for member in role.members:
                 self.resolve_member(member, True, "")
@@ -235,7 +239,8 @@ class Checker(ConditionChecks, ExampleChecks):
 
         def refs(name: str) -> list[str]:
             role = roles[name]
-            return [m.name for m in role.members if m.name in roles] if role.kind == "except" else []
+            return ([m.name for m in role.members if m.name in roles]
+                    if role.kind in ("except", "fixed") else [])
 
         self.report_cycles(list(roles), refs, lambda n: roles[n].id_span,
                            "role '{first}' is defined in terms of itself: {path}")
@@ -271,8 +276,9 @@ class Checker(ConditionChecks, ExampleChecks):
                 visit(cond)
         statement = clause.get("statement")
         for term in deadline_terms(getattr(statement, "deadline", None)):
-            if term.breach_of is not None and term.breach_of.name in self.symbols.clauses:
-                found.append(term.breach_of.name)
+            anchor = term.breach_of or term.lapse_of
+            if anchor is not None and anchor.name in self.symbols.clauses:
+                found.append(anchor.name)
         return list(dict.fromkeys(found))
 
     def check_breach_cycles(self) -> None:
@@ -312,6 +318,7 @@ class Checker(ConditionChecks, ExampleChecks):
     def check_clause(self, clause: ast.ClauseDecl) -> None:
         seen: dict[str, ast.ClauseItem] = {}
         names = {"when": "when", "unless": "unless", "costs": "costs", "text": "text",
+                 "otherwise": "otherwise", "fulfilled_at": "fulfilled at",
                  "statement": "must/may/must not"}
         for item in clause.items:
             if item.key in seen:
@@ -339,6 +346,10 @@ class Checker(ConditionChecks, ExampleChecks):
             self.check_statement(seen["statement"].value)
         if "costs" in seen:
             self.check_costs(seen["costs"].value)
+        if "fulfilled_at" in seen:
+            self.check_fulfilled_at(seen["fulfilled_at"], seen.get("statement"))
+        if "otherwise" in seen and "statement" in seen:
+            self.check_otherwise(seen["otherwise"], seen["statement"].value)
         if "text" in seen:
             for message in text_disagreements(clause):
                 self.warning(seen["text"].value.span, message)
@@ -353,7 +364,16 @@ class Checker(ConditionChecks, ExampleChecks):
 
     def check_statement(self, st: ast.Statement) -> None:
         self.check_subject(st.subject)
-        for term in deadline_terms(st.deadline):
+        for name in st.to:
+            self.check_subject(name)
+        dl = st.deadline
+        if dl is None:
+            return
+        if st.modality == "must not":
+            self.error(dl.span, "a prohibition has no deadline: it holds for as long as the "
+                                f"clause holds; remove '{render_deadline(dl)}'")
+            return
+        for term in deadline_terms(dl):
             self.check_deadline_term(term)
 
     def check_deadline_term(self, dl: ast.Deadline) -> None:
@@ -365,11 +385,36 @@ class Checker(ConditionChecks, ExampleChecks):
             if type_name is not None and type_name not in ("time", "any"):
                 self.error(dl.field_path.span, f"{dl.field_path} is {article(type_name)}; a "
                                                "deadline is counted from a field of type time")
-        elif dl.kind == "within_breach":
-            name = dl.breach_of
+        elif dl.kind in ("within_breach", "within_lapse"):
+            name = dl.breach_of or dl.lapse_of
             if name.name not in self.symbols.clauses:
                 self.error(name.span, f"unknown clause '{name.name}'"
                                       f"{self.hint(name.name, self.symbols.clauses)}")
+            elif dl.kind == "within_lapse":
+                self.check_lapses(name.name, name.span, f"lapse of {name.name}")
+
+    def check_fulfilled_at(self, item: ast.ClauseItem, statement) -> None:
+        """`fulfilled at incident.FIELD`: a time field; a prohibition is never fulfilled."""
+        path = item.value
+        type_name = self.path_type(path, party_allowed=False)
+        if type_name is not None and type_name not in ("time", "any"):
+            self.error(path.span, f"{path} is {article(type_name)}; a duty is fulfilled at a "
+                                  "field of type time")
+        if statement is not None and statement.value.modality == "must not":
+            self.warning(item.span, "'fulfilled at' never applies here: a 'must not' is never "
+                                    "fulfilled")
+
+    def check_otherwise(self, item: ast.ClauseItem, st: ast.Statement) -> None:
+        """`otherwise` says what follows a breach (must) or a lapse (may): a warning where
+        neither can ever happen, so the consequence would never be shown."""
+        if st.modality == "must not":
+            reason = "a 'must not' is never breached"
+        elif st.deadline is None:
+            reason = (f"a '{st.modality}' without a deadline "
+                      f"{'is never breached' if st.modality == 'must' else 'never lapses'}")
+        else:
+            return
+        self.warning(item.span, f"'otherwise' never applies here: {reason}")
 
     def check_costs(self, costs: ast.Costs) -> None:
         for share in costs.shares:

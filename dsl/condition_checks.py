@@ -39,6 +39,8 @@ class ConditionChecks:
                 if node.clause not in s.clauses:
                     self.error(node.clause_span, f"unknown clause '{node.clause}'"
                                                  f"{self.hint(node.clause, s.clauses)}")
+                elif node.lapsed:
+                    self.check_lapses(node.clause, node.clause_span, f"lapsed {node.clause}")
             elif isinstance(node, ast.Given):
                 self.path_type(node.path, party_allowed)
             elif isinstance(node, ast.Intersects):
@@ -49,6 +51,20 @@ class ConditionChecks:
                                               "two lists")
             elif isinstance(node, ast.Compare):
                 self.check_compare(node, party_allowed)
+
+    def check_lapses(self, clause_id: str, span, written: str) -> None:
+        """A warning where a clause read for its lapse never lapses: only a `may` with a
+        deadline does (a `must` is breached)."""
+        statement = self.symbols.clauses[clause_id].get("statement")
+        if statement is None:
+            return
+        if statement.modality != "may":
+            hint = f"; write 'breached {clause_id}'" if statement.modality == "must" else ""
+            self.warning(span, f"'{written}' never holds: clause '{clause_id}' is a "
+                               f"'{statement.modality}', and only a 'may' lapses{hint}")
+        elif statement.deadline is None:
+            self.warning(span, f"'{written}' never holds: clause '{clause_id}' has no deadline, "
+                               "so it never lapses")
 
     def path_type(self, path: ast.Path, party_allowed: bool) -> str | None:
         """The type a path reads, or None after reporting why it is not valid here."""

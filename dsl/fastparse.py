@@ -270,9 +270,13 @@ class _Reader(ExampleReader):
             if path:
                 return ast.Deadline("within_field", duration=duration, field_path=path[0],
                                     span=self.span(within[0], path[1])), path[1]
-            breach = _need(self.kw(of[1], "breach"))
+            lapse = self.kw(of[1], "lapse")
+            breach = lapse or _need(self.kw(of[1], "breach"))
             of_clause = _need(self.kw(breach[1], "of"))
             name, end = _need(self.ident(of_clause[1]))
+            if lapse:
+                return ast.Deadline("within_lapse", duration=duration, lapse_of=name,
+                                    span=self.span(within[0], end)), end
             return ast.Deadline("within_breach", duration=duration, breach_of=name,
                                 span=self.span(within[0], end)), end
         by = self.kw(loc, "by")
@@ -315,10 +319,12 @@ class _Reader(ExampleReader):
             if not self.s.startswith(")", close):
                 raise Unsure
             return ast.Group(node, span=self.span(start, close + 1)), close + 1
-        k = self.kw(start, "breached")
-        if k:
-            name, end = _need(self.ident(k[1]))
-            return ast.Breached(name.name, name.span, span=self.span(k[0], end)), end
+        for word in ("breached", "lapsed"):
+            k = self.kw(start, word)
+            if k:
+                name, end = _need(self.ident(k[1]))
+                return ast.Breached(name.name, name.span, word == "lapsed",
+                                    span=self.span(k[0], end)), end
         found = self.comparison(start)
         if found:
             return found
@@ -562,9 +568,14 @@ class _Reader(ExampleReader):
                 return ast.ClauseItem(word, condition, span=self.span(k[0], end)), end
         if k := self.kw(loc, "costs"):
             return self.costs(k)
-        if k := self.kw(loc, "text"):
-            text, end = _need(self.string(k[1]))
-            return ast.ClauseItem("text", text, span=self.span(k[0], end)), end
+        if k := self.kw(loc, "fulfilled"):
+            at = _need(self.kw(k[1], "at"))
+            path, end = _need(self.path(at[1]))
+            return ast.ClauseItem("fulfilled_at", path, span=self.span(k[0], end)), end
+        for word in ("text", "otherwise"):
+            if k := self.kw(loc, word):
+                text, end = _need(self.string(k[1]))
+                return ast.ClauseItem(word, text, span=self.span(k[0], end)), end
         found = self.statement(loc)
         if found is None:
             return None
@@ -620,8 +631,12 @@ class _Reader(ExampleReader):
         if modal is None:
             return None
         action, end = _need(self.string(modal[1]))
+        to = ()
+        if k := self.kw(end, "to"):
+            names, end = _need(self.members(k[1]))
+            to = tuple(names)
         deadline = self.deadline(end)
         if deadline:
             deadline, end = deadline
-        return ast.Statement(subject, modal[0], action, deadline,
+        return ast.Statement(subject, modal[0], action, deadline, to,
                              span=self.span(subject.span.start, end)), end

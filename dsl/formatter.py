@@ -176,6 +176,8 @@ def render_clause_item(item: ast.ClauseItem):
     elif item.key == "statement":
         st = item.value
         text = f"{INDENT}{st.subject.name} {st.modality} {string(st.action)}"
+        if st.to:
+            text += " to " + ", ".join(n.name for n in st.to)
         if st.deadline is not None:
             text += " " + deadline(st.deadline)
         yield text
@@ -190,6 +192,10 @@ def render_clause_item(item: ast.ClauseItem):
                 f"{s.who.name} {s.percent.raw}" for s in costs.shares)
     elif item.key == "text":
         yield from block(f"{INDENT}text ", item.value, INDENT)
+    elif item.key == "fulfilled_at":
+        yield f"{INDENT}fulfilled at {item.value}"
+    elif item.key == "otherwise":
+        yield from block(f"{INDENT}otherwise ", item.value, INDENT)
 
 
 def render_example_item(item: ast.ExampleItem):
@@ -273,6 +279,8 @@ def deadline(dl: ast.Deadline) -> str:
         text += f" of {dl.field_path}"
     elif dl.kind == "within_breach":
         text += f" of breach of {dl.breach_of.name}"
+    elif dl.kind == "within_lapse":
+        text += f" of lapse of {dl.lapse_of.name}"
     return text
 
 
@@ -294,7 +302,7 @@ def condition(cond, parent: int = 0) -> str:
     if isinstance(cond, ast.TriggerRef):
         return cond.name
     if isinstance(cond, ast.Breached):
-        return f"breached {cond.clause}"
+        return f"{'lapsed' if cond.lapsed else 'breached'} {cond.clause}"
     if isinstance(cond, ast.Given):
         return f"{cond.path} is {'not ' if cond.negated else ''}given"
     if isinstance(cond, ast.Intersects):

@@ -15,14 +15,14 @@ from dsl.types import BUILTIN_FIELDS
 # The words an author types, in the order the editor offers them when several fit.
 KEYWORDS = (
     "agreement", "title", "kind", "binding", "non-binding", "effective", "until",
-    "governing law", "withdrawal notice", "language", "holidays", "recital", "party", "fields", "one of",
-    "list of", "role", "is", "parties", "except", "where", "whose area intersects", "trigger",
-    "when", "clause", "must", "must not", "may", "unless", "within", "of", "breach of", "by",
-    "whichever is earlier", "whichever is later", "every",
-    "costs borne by", "costs shared equally by", "costs shared", "text", "example", "incident",
-    "at", "expect", "no", "duty for", "and", "or", "not", "in", "not in", "contains",
-    "is given", "is not given", "intersects", "breached", "yes",
-    "mou", "mutual-aid", "compact", "protocol", "other",
+    "governing law", "withdrawal notice", "language", "holidays", "recital", "party", "fields",
+    "one of", "list of", "role", "is", "parties", "except", "where", "whose area intersects",
+    "trigger", "when", "clause", "must", "must not", "may", "to", "unless", "within", "of",
+    "breach of", "lapse of", "by", "whichever is earlier", "whichever is later", "every",
+    "costs borne by", "costs shared equally by", "costs shared", "text", "otherwise",
+    "fulfilled at", "example", "incident", "at", "expect", "no", "duty for", "and", "or", "not",
+    "in", "not in", "contains", "is given", "is not given", "intersects", "breached", "lapsed",
+    "yes", "mou", "mutual-aid", "compact", "protocol", "other",
     "minutes", "hours", "days", "business days", "calendar days", "weeks", "months", "years",
     "text", "number", "yes/no", "date", "time", "severity", "urgency", "certainty",
 )

@@ -195,10 +195,13 @@ def grammar() -> pp.ParserElement:
             return ast.Deadline("within", duration=dur, span=span)
         if isinstance(parts[2], ast.Path):
             return ast.Deadline("within_field", duration=dur, field_path=parts[2], span=span)
+        if parts[2] == "lapse":
+            return ast.Deadline("within_lapse", duration=dur, lapse_of=parts[3], span=span)
         return ast.Deadline("within_breach", duration=dur, breach_of=parts[2], span=span)
 
-    anchor = (path_ws | (S(K("breach")) - S(K("of")) - ident.copy().set_name("a clause id")))
-    anchor.set_name("incident.FIELD or 'breach of CLAUSE'")
+    anchor = (path_ws | (S(K("breach")) - S(K("of")) - ident.copy().set_name("a clause id"))
+              | (K("lapse") - S(K("of")) - ident.copy().set_name("a clause id")))
+    anchor.set_name("incident.FIELD, 'breach of CLAUSE' or 'lapse of CLAUSE'")
     term = pp.Located(
         K("within") - duration - pp.Optional(S(K("of")) - anchor)
         | K("by") - time_value
@@ -264,10 +267,10 @@ def grammar() -> pp.ParserElement:
     ).set_parse_action(comparison_action)
 
     def breached_action(s, loc, toks):
-        name = toks[1][1]
-        return ast.Breached(name.name, name.span, span=_span(s, toks[0], toks[2]))
+        word, name = toks[1][0], toks[1][1]
+        return ast.Breached(name.name, name.span, word == "lapsed", span=_span(s, toks[0], toks[2]))
 
-    breached = pp.Located(K("breached") - ident.copy().set_name("a clause id"))
+    breached = pp.Located((K("breached") | K("lapsed")) - ident.copy().set_name("a clause id"))
     breached.set_parse_action(breached_action)
 
     trigger_ref = ident.copy().set_parse_action(
@@ -429,12 +432,17 @@ def grammar() -> pp.ParserElement:
 
     def statement_action(s, loc, toks):
         subject, modal, action, *rest = toks[1]
-        return ast.Statement(subject, modal, action, rest[0] if rest else None,
+        to = ()
+        if rest and isinstance(rest[0], pp.ParseResults):
+            to = tuple(rest.pop(0))
+        return ast.Statement(subject, modal, action, rest[0] if rest else None, to,
                              span=_span(s, toks[0], toks[2]))
 
+    beneficiaries = pp.Group(S(K("to")) - _listed(member.copy().set_name(
+        "a role or party the duty is owed to")))
     statement = pp.Located(
         ident + modality - string.copy().set_name("the action in double quotes")
-        - pp.Optional(deadline)
+        - pp.Optional(beneficiaries) - pp.Optional(deadline)
     ).set_parse_action(statement_action)
 
     def share_action(s, loc, toks):
@@ -464,6 +472,10 @@ def grammar() -> pp.ParserElement:
         | item("unless", S(K("unless")) - condition, ast.ClauseItem)
         | costs
         | item("text", S(K("text")) - string, ast.ClauseItem)
+        | item("otherwise", S(K("otherwise")) - string.copy().set_name(
+            "what follows a breach or lapse, in double quotes"), ast.ClauseItem)
+        | item("fulfilled_at", S(K("fulfilled")) - S(K("at").set_name("'at'"))
+               - path_ws, ast.ClauseItem)
         | item("statement", statement, ast.ClauseItem)
     )
 
@@ -477,7 +489,8 @@ def grammar() -> pp.ParserElement:
     clause = pp.Located(
         S(K("clause")) - ident.copy().set_name("a clause id") - pp.Optional(string)
         - pp.ZeroOrMore(clause_item)
-        - end_of("a clause line (when, unless, costs, text, or ROLE must|may|must not \"...\")")
+        - end_of("a clause line (when, unless, costs, text, otherwise, fulfilled at, or ROLE "
+                 "must|may|must not \"...\")")
     ).set_parse_action(clause_action)
 
     def expect_action(s, loc, toks):

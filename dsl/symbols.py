@@ -30,6 +30,8 @@ class Symbols:
         return None
 
     def party_attribute_type(self, name: str) -> str | None:
+        if name == "id":  # `party.id`: the candidate's own id
+            return "party"
         for party in self.parties.values():
             for attr in party.attributes:
                 if attr.name == name:
@@ -37,7 +39,7 @@ class Symbols:
         return None
 
     def party_attribute_names(self) -> set[str]:
-        return {a.name for p in self.parties.values() for a in p.attributes}
+        return {"id"} | {a.name for p in self.parties.values() for a in p.attributes}
 
 
 def value_type(value) -> str:

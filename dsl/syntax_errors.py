@@ -49,7 +49,8 @@ def syntax_diagnostic(exc: pp.ParseBaseException, text: str, filename: str) -> D
     if expected.startswith("a clause line"):
         # `ROLE mst "..."`: the second word is the real mistake.
         after = re.match(r"([A-Za-z_]\w*)[ \t]+([a-z]+)\b", text[loc:])
-        keywords = DECLARATION_KEYWORDS + ("when", "unless", "costs", "text")
+        keywords = DECLARATION_KEYWORDS + ("when", "unless", "costs", "text", "otherwise",
+                                           "fulfilled")
         if (after and after.group(2) not in RESERVED and after.group(1) not in RESERVED
                 and not suggest(after.group(1), keywords)):
             word = after.group(2)

@@ -17,7 +17,7 @@ DECLARATION_KEYWORDS = ("agreement", "recital", "party", "fields", "role", "trig
 RESERVED = frozenset(DECLARATION_KEYWORDS + (
     "is", "parties", "when", "unless", "must", "may", "not", "and", "or", "costs", "borne", "by",
     "shared", "equally", "text", "within", "of", "breach", "breached", "given", "in", "contains",
-    "incident", "yes", "no", "duty",
+    "incident", "yes", "no", "duty", "otherwise", "lapsed", "lapse", "fulfilled", "to",
 ))
 NAME_RE = (r"(?!(?:" + "|".join(sorted(RESERVED, key=len, reverse=True)) + r")(?![A-Za-z0-9_]))"
            r"[A-Za-z_][A-Za-z0-9_]*")

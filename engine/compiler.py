@@ -41,7 +41,7 @@ class Role:
 
 @dataclass(frozen=True)
 class Deadline:
-    kind: str  # within, within_field, within_breach, by, whichever, every
+    kind: str  # within, within_field, within_breach, within_lapse, by, whichever, every
     amount: int = 0
     unit: str = ""
     field: str | None = None
@@ -50,6 +50,7 @@ class Deadline:
     text: str = ""
     terms: tuple["Deadline", ...] = ()  # of a `whichever`: its terms, in order
     pick: str | None = None  # of a `whichever`: earlier or later
+    lapse_of: str | None = None
 
     def singles(self) -> tuple["Deadline", ...]:
         """The single deadlines this one is made of: itself, or each term of a `whichever`."""
@@ -75,6 +76,9 @@ class Clause:
     costs_kind: str | None
     costs: tuple[tuple[str, float], ...]  # (role or party, fraction of the whole)
     text: str | None
+    consequence: str | None = None  # `otherwise "..."`: what follows a breach or a lapse
+    fulfilled_at: str | None = None  # `fulfilled at incident.FIELD`: the time field's name
+    beneficiaries: tuple[str, ...] = ()  # `to ROLE|PARTY, ...`: whom the duty is owed to
 
 
 @dataclass(frozen=True)
@@ -247,6 +251,8 @@ def compile_document(doc: ast.Document, symbols: Symbols, warnings=()) -> Compil
         unless = c.get("unless")
         costs: ast.Costs | None = c.get("costs")
         text = c.get("text")
+        otherwise = c.get("otherwise")
+        fulfilled_at = c.get("fulfilled_at")
         clauses.append(Clause(
             id=c.id, title=c.title.value if c.title else c.id, index=index,
             modality=st.modality, action=st.action.value, subject=st.subject.name,
@@ -257,6 +263,9 @@ def compile_document(doc: ast.Document, symbols: Symbols, warnings=()) -> Compil
             costs_kind=costs.kind if costs else None,
             costs=_costs(costs),
             text=text.value if text is not None else None,
+            consequence=otherwise.value if otherwise is not None else None,
+            fulfilled_at=fulfilled_at.names[0] if fulfilled_at is not None else None,
+            beneficiaries=tuple(n.name for n in st.to),
         ))
 
     fields = symbols.fields
@@ -328,6 +337,8 @@ def _deadline(dl: ast.Deadline | None) -> Deadline | None:
         return Deadline("within_field", field=dl.field_path.names[0], **base)
     if dl.kind == "within_breach":
         return Deadline("within_breach", breach_of=dl.breach_of.name, **base)
+    if dl.kind == "within_lapse":
+        return Deadline("within_lapse", lapse_of=dl.lapse_of.name, **base)
     return Deadline("within", **base)
 
 

@@ -66,7 +66,11 @@ class PathOperand(Operand):
 
     def raw(self, ctx):
         if self.root == "party":
-            return ctx.party.attributes.get(self.field, MISSING) if ctx.party else MISSING
+            if ctx.party is None:
+                return MISSING
+            if self.field == "id":  # `party.id`: the candidate's own id
+                return ctx.party.id
+            return ctx.party.attributes.get(self.field, MISSING)
         value = ctx.incident.get(self.field, MISSING)
         for name in self.names[1:]:
             if isinstance(value, dict):
@@ -214,17 +218,23 @@ _IN_TRIGGER: contextvars.ContextVar[bool] = contextvars.ContextVar("in_trigger",
 
 
 class BreachedClause(Cond):
-    __slots__ = ("clause",)
+    """`breached C`, or with `lapsed`, `lapsed C`: some duty of C is past due, not done."""
 
-    def __init__(self, clause):
-        self.clause, self.text = clause, f"breached {clause}"
+    __slots__ = ("clause", "lapsed")
+
+    def __init__(self, clause, lapsed: bool = False):
+        self.clause, self.lapsed = clause, lapsed
+        self.text = f"{'lapsed' if lapsed else 'breached'} {clause}"
+
+    def late(self, ctx) -> list:
+        return (ctx.lapsed_duties if self.lapsed else ctx.breached_duties)(self.clause)
 
     def holds(self, ctx) -> bool:
-        return bool(ctx.breached_duties(self.clause))
+        return bool(self.late(ctx))
 
     def explain(self, ctx) -> str:
-        late = ", ".join(f"{d.party} was due {d.due_text}" for d in ctx.breached_duties(self.clause))
-        return f"breached {self.clause} ({late})"
+        late = ", ".join(f"{d.party} was due {d.due_text}" for d in self.late(ctx))
+        return f"{self.text} ({late})"
 
 
 # The shapes of comparison `Comparison.holds` decides without the general path: a one-name
@@ -450,7 +460,7 @@ class ConditionCompiler:
                 call.cond = self.compile(self.symbols.triggers[cond.name].condition)
             return call
         if isinstance(cond, ast.Breached):
-            return BreachedClause(cond.clause)
+            return BreachedClause(cond.clause, cond.lapsed)
         if isinstance(cond, ast.Given):
             return IsGiven(PathOperand(cond.path, self.path_type(cond.path)), cond.negated)
         if isinstance(cond, ast.Intersects):

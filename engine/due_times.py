@@ -68,7 +68,8 @@ def _anchor_day(run, dl, moment):
     elif dl.kind == "within_field":
         anchor = run.typed(dl.field, "time")
     else:
-        late = run.breached_duties(dl.breach_of)
+        late = (run.lapsed_duties(dl.lapse_of) if dl.kind == "within_lapse"
+                else run.breached_duties(dl.breach_of))
         anchor = min(d.due for d in late) if late else None
     if anchor is None or anchor is C.MISSING:
         return None
@@ -85,6 +86,11 @@ def term_due(run, dl, calendars=()) -> tuple[datetime | None, str | None]:
         anchor = run.typed(dl.field, "time")
         if anchor is C.MISSING:
             return None, f"incident.{dl.field} is not given"
+    elif dl.kind == "within_lapse":
+        late = run.lapsed_duties(dl.lapse_of)
+        if not late:
+            return None, f"no permission of clause {dl.lapse_of} has lapsed"
+        anchor = min(d.due for d in late)
     else:
         late = run.breached_duties(dl.breach_of)
         if not late:

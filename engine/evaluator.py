@@ -41,6 +41,8 @@ class Duty:
     note: str | None = None
     occurrence: int | None = None  # of a recurring duty, from 1
     since: datetime | None = field(default=None, compare=False)  # its period's start
+    consequence: str | None = None  # the clause's `otherwise`, once breached or lapsed
+    to: tuple[str, ...] | None = None  # the parties the duty is owed to (`to ROLE, ...`)
 
     @property
     def due_text(self) -> str | None:
@@ -62,6 +64,10 @@ class Duty:
             out["note"] = self.note
         if self.occurrence is not None:
             out["occurrence"] = self.occurrence
+        if self.consequence is not None:
+            out["consequence"] = self.consequence
+        if self.to is not None:
+            out["to"] = list(self.to)
         return out
 
 
@@ -199,10 +205,15 @@ class AgreementRun:
         return self._fulfilled
 
     def fulfilled_by(self, clause: str, party: str, moment: datetime, duty=None) -> bool:
-        """A record of this clause and party made at or before `moment`; for an occurrence of a
-        recurring duty, one that names it, or names none and was made within its period."""
+        """A record of this clause and party made at or before `moment` (in incident.fulfilled,
+        or the time `fulfilled at incident.FIELD` gives); for an occurrence of a recurring duty,
+        one that names it, or names none and was made within its period."""
         occurrence = duty.occurrence if duty is not None else None
-        for c, p, at, named in self.fulfilled():
+        records = self.fulfilled()
+        facts = self.fulfilled_from_facts(clause, moment)
+        if facts is not None:
+            records = (*records, (clause, party, facts, None))
+        for c, p, at, named in records:
             if c != clause or p != party or at > moment:
                 continue
             if occurrence is None or named == occurrence:
@@ -211,6 +222,15 @@ class AgreementRun:
                     and (duty.due is None or at <= duty.due):
                 return True
         return False
+
+    def fulfilled_from_facts(self, clause_id: str, moment: datetime) -> datetime | None:
+        """When `fulfilled at incident.FIELD` makes every duty of a clause fulfilled, at or
+        before `moment`: that time, as if `incident.fulfilled` recorded it; else None."""
+        field = self.agreement.clause_index[clause_id].fulfilled_at
+        if field is None:
+            return None
+        at = self.typed(field, "time")
+        return at if at is not C.MISSING and at <= moment else None
 
     # roles ------------------------------------------------------------
     def resolve(self, name: str) -> tuple[str, ...]:
@@ -222,8 +242,10 @@ class AgreementRun:
         role = ag.roles.get(name)
         if role is None:
             ids = (name,) if name in ag.party_index else ()
-        elif role.kind == "fixed":
-            ids = role.members
+        elif role.kind == "fixed":  # parties and roles: their union, in order, without repeats
+            ids = tuple(dict.fromkeys(
+                p for member in role.members
+                for p in (self.resolve(member) if member in ag.roles else (member,))))
         elif role.kind == "field":
             value = role.path.raw(self)
             wanted = set(value) if isinstance(value, list) else {value}
@@ -292,9 +314,16 @@ class AgreementRun:
         return found
 
     def breached_duties(self, clause_id: str) -> list[Duty]:
+        return self._late_duties(clause_id, "must")
+
+    def lapsed_duties(self, clause_id: str) -> list[Duty]:
+        """The permissions of a clause whose time has passed without a record of their use."""
+        return self._late_duties(clause_id, "may")
+
+    def _late_duties(self, clause_id: str, modality: str) -> list[Duty]:
         clause = self.agreement.clause_index[clause_id]
         return [d for d in self.duties(clause)
-                if d.modality == "must" and d.due is not None and d.due < self.at
+                if d.modality == modality and d.due is not None and d.due < self.at
                 and not self.fulfilled_by(clause_id, d.party, d.due, d)]
 
     def _compute(self, clause: Clause) -> list[Duty]:
@@ -309,7 +338,12 @@ class AgreementRun:
             self.warnings.add(Warning_(ag.id, clause.id, f"{what} {clause.subject} names no party"))
             return []
         costs = self._costs(clause)
+        owed = self._beneficiaries(clause)
         when_because = tuple(explain_parts(clause.when, self))
+        done = self.fulfilled_from_facts(clause.id, self.at)
+        if done is not None and clause.modality == "must":
+            when_because += (f"fulfilled at incident.{clause.fulfilled_at} "
+                             f"(was {utc_text(done)})",)
         role = clause.subject if clause.subject_is_role else None
         out = []
         per_calendar: dict = {}
@@ -327,28 +361,33 @@ class AgreementRun:
             if recurring:
                 occurrences, note = found
                 for number, since, due in occurrences or [(1, None, None)]:
-                    duty = Duty(ag.id, clause.id, clause.title, clause.modality, party, role,
-                                clause.action, due, "open", costs, when_because, note, number,
-                                since)
-                    status = self._status(duty)
-                    out.append(duty if status == "open" else
-                               dataclasses.replace(duty, status=status))
+                    out.append(self._with_status(clause, Duty(
+                        ag.id, clause.id, clause.title, clause.modality, party, role,
+                        clause.action, due, "open", costs, when_because, note, number, since,
+                        to=owed)))
                 continue
             due, note, decided = found
             because = when_because + (decided,) if decided is not None else when_because
-            if clause.modality != "must":
-                status = "open"
-            elif self.fulfilled_by(clause.id, party, self.at):
-                status = "fulfilled"
-            elif due is not None and due < self.at:
-                status = "breached"
-            else:
-                status = "open"
-            out.append(Duty(ag.id, clause.id, clause.title, clause.modality, party, role,
-                            clause.action, due, status, costs, because, note))
+            out.append(self._with_status(clause, Duty(
+                ag.id, clause.id, clause.title, clause.modality, party, role, clause.action,
+                due, "open", costs, because, note, to=owed)))
         return out
 
+    def _with_status(self, clause: Clause, duty: Duty) -> Duty:
+        """The duty with its status, and the clause's `otherwise` once breached or lapsed."""
+        status = self._status(duty)
+        if status == "open":
+            return duty
+        consequence = clause.consequence if status in ("breached", "lapsed") else None
+        return dataclasses.replace(duty, status=status, consequence=consequence)
+
     def _status(self, duty: Duty) -> str:
+        if duty.modality == "may":
+            # A permission lapses once its due time has passed without a record of its use
+            # (by then); it is never fulfilled or breached.
+            lapsed = (duty.due is not None and duty.due < self.at
+                      and not self.fulfilled_by(duty.clause, duty.party, duty.due, duty))
+            return "lapsed" if lapsed else "open"
         if duty.modality != "must":
             return "open"
         if self.fulfilled_by(duty.clause, duty.party, self.at, duty):
@@ -365,6 +404,21 @@ class AgreementRun:
                 f"are due by {utc_text(self.at)}: only the first {due_times.MAX_OCCURRENCES} are "
                 "given")))
         return found, note
+
+    def _beneficiaries(self, clause: Clause) -> tuple[str, ...] | None:
+        """The parties a duty is owed to, in the order named, each once; None when the clause
+        names nobody (the key is then left out)."""
+        if not clause.beneficiaries:
+            return None
+        owed: dict[str, None] = {}
+        for who in clause.beneficiaries:
+            found = self.resolve(who)
+            if not found:
+                what = "role" if who in self.agreement.roles else "party"
+                self.warnings.add(Warning_(self.agreement.id, clause.id,
+                                           f"to: {what} {who} names no party"))
+            owed.update(dict.fromkeys(found))
+        return tuple(owed)
 
     def _costs(self, clause: Clause) -> tuple[tuple[str, float], ...]:
         if not clause.costs:

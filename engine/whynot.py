@@ -59,6 +59,9 @@ def failure(cond: C.Cond, ctx) -> str:
     if isinstance(cond, C.Negation):
         return f"{cond.text} was false, because {cond.item.explain(ctx)}"
     if isinstance(cond, C.BreachedClause):
+        if cond.lapsed:
+            return (f"lapsed {cond.clause} was false (no permission of clause {cond.clause} is "
+                    "past its due time unexercised)")
         return (f"breached {cond.clause} was false (no duty of clause {cond.clause} is past "
                 "its due time unfulfilled)")
     if isinstance(cond, C.IsGiven):
@@ -91,6 +94,8 @@ def role_failure(run: AgreementRun, subject: str, party: str) -> str:
         return f"the clause names {subject}, not {party}"
     head = f"role {role.id} is {role.text}"
     if role.kind == "fixed":
+        if any(m in ag.roles for m in role.members):
+            return f"{head}; {party} is none of these"
         return f"{head}, which does not list {party}"
     if role.kind == "field":
         value = role.path.raw(run)

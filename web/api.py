@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from agreements import clock
 from agreements import compiled as cache
 from agreements.access import (can_see_agreement, can_see_duty, can_see_incident,
-                               can_see_revision, require_role)
+                               can_see_revision, partner_duties, require_role)
 from agreements.documents import revision_pdf
 from agreements.drafting import get_agreement, get_revision
 from agreements.duties import TRANSITIONS, change_duty, effective_state
@@ -328,7 +328,7 @@ def incidents():
                             < tuple_(_typed_time(after[0]), after[1]))
     if user.role == "partner":  # as visible_incidents: those that gave its organisation duties
         query = query.where(Incident.id.in_(
-            select(Duty.incident_id).where(Duty.party_id == user.organisation_id)))
+            select(Duty.incident_id).where(partner_duties(user.organisation_id))))
     rows = db().scalars(query).all()
     found = rows[:limit]
     cursor = (pagination.encode("incidents", (found[-1].recorded_at, found[-1].id))
@@ -449,8 +449,8 @@ def duties():
     parties = _filter_values("party")
     if parties:
         common.append(Duty.party_id.in_(parties))
-    if user.role == "partner":
-        common.append(Duty.party_id == user.organisation_id)
+    if user.role == "partner":  # its own duties and those owed to it
+        common.append(partner_duties(user.organisation_id))
     keys = _filter_values("incident")
     if keys:
         common.append(Duty.incident_id.in_(select(Incident.id).where(Incident.key.in_(keys))))
@@ -570,7 +570,8 @@ def _for_partner(evaluation: Evaluation, revisions: dict, organisation: str | No
                 for s in sorted(mine)]
     return dataclasses.replace(
         evaluation,
-        duties=tuple(d for d in evaluation.duties if d.party == organisation),
+        duties=tuple(d for d in evaluation.duties
+                     if d.party == organisation or organisation in (d.to or ())),
         skipped=tuple((a, r) for a, r in evaluation.skipped if a in mine),
         warnings=tuple(_for_partner_warning(w, revisions, mine) for w in evaluation.warnings
                        if _concerns(w, mine, compiled)))

@@ -418,7 +418,8 @@ def render_text(result, nothing=None) -> str:
         lines.append("")
         lines.append("Why:")
         for i, d in enumerate(result.duties, 1):
-            lines.append(f"{i:>3}. {d.party} {d.modality} “{d.action}” ({d.title})")
+            owed = f" to {', '.join(d.to)}" if d.to else ""
+            lines.append(f"{i:>3}. {d.party} {d.modality} “{d.action}”{owed} ({d.title})")
             for reason in d.because:
                 lines.append(textwrap.fill(reason, 100, initial_indent="       because ",
                                            subsequent_indent="         "))
@@ -427,6 +428,10 @@ def render_text(result, nothing=None) -> str:
                 lines.append(f"       costs: {shares}")
             if d.note:
                 lines.append(f"       note: {d.note}")
+            if d.consequence:
+                lines.append(textwrap.fill(d.consequence, 100,
+                                           initial_indent=f"       {d.status}, so: ",
+                                           subsequent_indent="         "))
     if result.skipped:
         lines.append("")
         lines.append("Skipped:")

@@ -27,7 +27,8 @@ HELP: dict[str, tuple[str, str]] = {
     "recital": ("A whereas-clause: why the parties make the agreement; printed before the "
                 "clauses.", "recital"),
     "party": ("An organisation that signs: its id, its full legal name, then attributes. In a "
-              "condition, party.NAME reads a candidate party's attribute.", "party"),
+              "condition, party.NAME reads a candidate party's attribute, party.id its id.",
+              "party"),
     "fields": ("The incident fields the agreement reads beyond the built-in ones, with their "
                "types.", "fields"),
     "one": ("'one of' lists the values a field is expected to take.", "fields"),
@@ -48,7 +49,8 @@ HELP: dict[str, tuple[str, str]] = {
     "clause": ("One duty: who must, may or must not do what, and by when.", "clause"),
     "must": ("An obligation; a must duty can be breached when its deadline passes.",
              "must-may-and-must-not"),
-    "may": ("A permission; never breached.", "must-may-and-must-not"),
+    "may": ("A permission; never breached, but with a deadline it lapses.",
+            "must-may-and-must-not"),
     "not": ("Negates a condition; 'must not' is a prohibition; 'not in' and 'is not given' "
             "too.", "and-or-not"),
     "unless": ("An exception: when it holds, the clause gives no duty.", "when-and-unless"),
@@ -73,11 +75,19 @@ HELP: dict[str, tuple[str, str]] = {
     "shared": ("'costs shared equally by ...' or 'costs shared ROLE 75%, ROLE 25%'.", "costs"),
     "equally": ("The listed roles or parties pay equal shares.", "costs"),
     "text": ("The clause's legal wording for the PDF; also the field type for text.", "text"),
+    "fulfilled": ("'fulfilled at incident.FIELD': when that time field is given, the duty "
+                  "counts as fulfilled at its time.", "fulfilled-at"),
+    "to": ("After the action: the roles or parties the duty is owed to (they see it, read "
+           "only).",
+           "beneficiaries-to"),
+    "otherwise": ("What follows when the duty is breached (must) or has lapsed (may), in "
+                  "quotes.", "otherwise"),
     "example": ("A test the agreement carries: an incident and what must follow from it.",
                 "examples"),
     "incident": ("In an example, the incident as JSON; in a condition, incident.FIELD reads "
                  "its fields.", "built-in-incident-fields"),
-    "at": ("The time an example is evaluated at (default: its reported_at).", "examples"),
+    "at": ("The time an example is evaluated at (default: its reported_at); in a clause, "
+           "'fulfilled at incident.FIELD'.", "examples"),
     "expect": ("What an example's incident must give: a duty (with its due time and status), "
                "no duty from a clause (for a party), none for a party, or a warning.", "expect"),
     "no": ("The yes/no value no; in an example, 'expect no CLAUSE [for PARTY]' or 'expect no "
@@ -93,6 +103,10 @@ HELP: dict[str, tuple[str, str]] = {
               "presence-is-given"),
     "breached": ("Holds when a must duty of that clause is past due and not fulfilled.",
                  "triggers-and-breached"),
+    "lapsed": ("Holds when a may of that clause is past its due time and was not used by "
+               "then.", "triggers-and-breached"),
+    "lapse": ("'within D of lapse of CLAUSE': counted from the earliest due time of that "
+              "clause's lapsed permissions.", "deadlines"),
     "yes": ("The yes/no value yes (true in JSON).", "numbers-percentages-yes-and-no"),
 }
 

@@ -169,6 +169,9 @@ SCHEMAS: dict = {
             "occurrence": {"type": ["integer", "null"], "minimum": 1,
                            "description": "of a recurring duty (`every D`): which occurrence, "
                                           "from 1; null for a duty that does not recur"},
+            "to": {"type": "array", "items": {"type": "string"},
+                   "description": "the parties the duty is owed to, when its clause names them; "
+                                  "their partners see the duty, read only"},
             "created_at": TIME,
             "fulfilled_at": NULLABLE_TIME,
             "superseded_at": NULLABLE_TIME,
@@ -274,7 +277,8 @@ SCHEMAS: dict = {
             "role": {"type": ["string", "null"]},
             "action": {"type": "string"},
             "due": NULLABLE_TIME,
-            "status": {"type": "string", "enum": ["open", "fulfilled", "breached"]},
+            "status": {"type": "string", "enum": ["open", "fulfilled", "breached", "lapsed"],
+                       "description": "lapsed: a may past its due time, not exercised by then"},
             "costs": {"type": "array", "items": _ref("Cost"),
                       "description": "[] when the clause says nothing of costs; shares sum "
                                      "to 1.0"},
@@ -283,6 +287,11 @@ SCHEMAS: dict = {
             "occurrence": {"type": "integer", "minimum": 1,
                            "description": "only on a recurring duty (`every D`): which "
                                           "occurrence, from 1"},
+            "to": {"type": "array", "items": {"type": "string"},
+                   "description": "the parties the duty is owed to (a clause's 'to ROLE, ...')"},
+            "consequence": {"type": "string",
+                            "description": "a breached or lapsed duty: what follows, from the "
+                                           "clause's 'otherwise'"},
         },
     },
     "Evaluation": {

@@ -14,7 +14,8 @@ KEYWORDS = frozenset("""
 agreement title kind binding non-binding effective until language recital party fields role
 is parties except where whose intersects trigger when clause must may not unless within of
 breach by costs borne shared equally text example incident at expect no duty for and or in
-contains given breached one yes holidays whichever earlier later every
+contains given breached one yes holidays whichever earlier later every otherwise lapsed
+lapse fulfilled to
 """.split())
 
 # The same tokens as static/highlight.js: keep the two in step.

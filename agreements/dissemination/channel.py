@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agreements.access import can_see_incident
+from agreements.access import can_see_incident, has_own_duty
 from agreements.audit import operation, record
 from agreements.clock import moment
 from agreements.dissemination.models import ChannelMessage
@@ -37,7 +37,8 @@ def can_post(user: User | None, session: Session, incident: Incident) -> bool:
         return False
     if user.role in POSTERS:
         return True
-    return user.role == "partner" and can_see_incident(user, session, incident)
+    # A partner posts where its organisation has a duty; one a duty is only owed to reads.
+    return user.role == "partner" and has_own_duty(user, session, incident)
 
 
 def channel_messages(session: Session, incident: Incident) -> list[ChannelMessage]:

@@ -42,11 +42,11 @@ def test_db_upgrade_creates_the_embedded_database_then_has_nothing_to_do(instanc
     first = run("db", "upgrade")
     assert first.exit_code == 0, first.output
     database = instance / "compact.sqlite"
-    assert first.output == (f"sqlite:///{database}: upgraded from migration (empty) to 0010\n")
+    assert first.output == (f"sqlite:///{database}: upgraded from migration (empty) to 0011\n")
     assert database.is_file()
     second = run("db", "upgrade")
     assert second.exit_code == 0
-    assert second.output == f"sqlite:///{database}: already at migration 0010; nothing to do\n"
+    assert second.output == f"sqlite:///{database}: already at migration 0011; nothing to do\n"
 
 
 def test_db_upgrade_reports_an_unreachable_database_without_a_traceback(instance, monkeypatch):

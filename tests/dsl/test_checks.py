@@ -49,7 +49,7 @@ def test_render_unknown_role_matches_interfaces_md():
 def test_render_unknown_party_in_role():
     diags = diagnostics(edit(("role coordinator is state", "role coordinator is stat")))
     assert [d.render() for d in diags] == [
-        "lakeside.agreement:31:21: error: unknown party 'stat' (did you mean 'state'?)\n"
+        "lakeside.agreement:31:21: error: unknown role or party 'stat' (did you mean 'state'?)\n"
         "   31 | role coordinator is stat\n"
         "      |                     ^^^^"]
 
@@ -101,9 +101,10 @@ def test_render_uses_the_given_file_name():
 
 @pytest.mark.parametrize("old, new, expected", [
     pytest.param("role coordinator is state", "role coordinator is stat",
-                 (31, 21, "unknown party 'stat' (did you mean 'state'?)"), id="party-in-fixed-role"),
+                 (31, 21, "unknown role or party 'stat' (did you mean 'state'?)"),
+                 id="party-in-fixed-role"),
     pytest.param("role coordinator is state", "role coordinator is governor",
-                 (31, 21, "unknown party 'governor'"), id="party-no-suggestion"),
+                 (31, 21, "unknown role or party 'governor'"), id="party-no-suggestion"),
     pytest.param("except requesting, coordinator", "except requesting, coordinatr",
                  (34, 46, "unknown role or party 'coordinatr' (did you mean 'coordinator'?)"),
                  id="role-in-except"),
@@ -155,14 +156,33 @@ def test_clause_used_as_trigger_says_how_to_test_a_breach():
                          "for its breach")]
 
 
+def test_deadline_on_a_prohibition_is_an_error():
+    text = edit(('  assisting must not "deploy resources without a request"',
+                 '  assisting must not "deploy resources without a request" within 2 hours'))
+    assert [d.render() for d in diagnostics(text)] == [
+        "lakeside.agreement:60:59: error: a prohibition has no deadline: it holds for as long "
+        "as the clause holds; remove 'within 2 hours'\n"
+        '   60 |   assisting must not "deploy resources without a request" within 2 hours\n'
+        "      |                                                           ^^^^^^^^^^^^^^"]
+
+
+@pytest.mark.parametrize("deadline", ["by 2026-03-14T12:00:00Z",
+                                      "within 1 hour of incident.requested_at",
+                                      "within 1 hour of breach of engines"])
+def test_every_deadline_form_on_a_prohibition_is_an_error(deadline):
+    text = edit(('  assisting must not "deploy resources without a request"',
+                 f'  assisting must not "deploy resources without a request" {deadline}'))
+    assert check_summary(text) == [
+        ("error", 60, 59, "a prohibition has no deadline: it holds for as long as the clause "
+                          f"holds; remove '{deadline}'")]
+
+
 def test_role_listing_a_role_as_fixed_member():
+    # v2: a fixed role may list roles as well as parties (their union)
     text = edit(("role assisting is parties except requesting, coordinator",
                  "role assisting is parties except requesting, coordinator\n"
                  "role backup is coordinator"))
-    assert check_summary(text) == [
-        ("warning", 35, 6, "role 'backup' is never used"),
-        ("error", 35, 16, "'coordinator' is a role; a fixed role lists parties"),
-    ]
+    assert check_summary(text) == [("warning", 35, 6, "role 'backup' is never used")]
 
 
 # ------------------------------------------------------------------ duplicate ids
@@ -633,7 +653,7 @@ def test_every_semantic_error_is_reported_in_one_run():
     )
     assert check_summary(text) == [
         ("error", 6, 30, "'until 2025-12-31' is before 'effective 2026-01-01'"),
-        ("error", 31, 21, "unknown party 'stat' (did you mean 'state'?)"),
+        ("error", 31, 21, "unknown role or party 'stat' (did you mean 'state'?)"),
         ("error", 36, 43, '"flod" is not one of the values of incident.type ("flood", '
                           '"wildfire", "hazmat") (did you mean \'flood\'?)'),
         ("error", 37, 32, "'>' is an ordering comparison, and text values have no order; use == "
@@ -651,7 +671,7 @@ def test_errors_and_warnings_together_sorted_by_position():
     text = edit(("role assisting is", "role responders is riverbend, lakeside\nrole assisting is"),
                 ("role coordinator is state", "role coordinator is stat"))
     assert check_summary(text) == [
-        ("error", 31, 21, "unknown party 'stat' (did you mean 'state'?)"),
+        ("error", 31, 21, "unknown role or party 'stat' (did you mean 'state'?)"),
         ("warning", 34, 6, "role 'responders' is never used"),
     ]
 

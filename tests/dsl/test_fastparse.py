@@ -79,6 +79,8 @@ def base_agreement_texts():
         FUZZ_BASE + 'clause four\n  when not not (big)\n  a may "x" within 3 weeks of breach of one\n'
                     '  when incident.displaced is given or incident.type not in ["a","b"] or '
                     'incident.area intersects party.area\n',
+        FUZZ_BASE + 'clause five\n  when lapsed three\n  b must "y" to a , req\n  within 1 day of '
+                    'lapse of three fulfilled at incident.requested_at otherwise """z"""\n',
         FUZZ_BASE + 'trigger t2 when incident.flag == yes and incident.n != -1.5 and '
                     'incident.d >= 2026-01-02\nrole r9 is parties where party.tier in [1, 2]\n',
         FUZZ_BASE.replace("kind mutual-aid", "kind other").replace("binding\n", "non-binding\n")

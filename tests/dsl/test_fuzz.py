@@ -30,17 +30,21 @@ role local is parties where party.region == incident.region
 role req is incident.requested_by
 role rest is parties except req
 role near is parties whose area intersects incident.area
+role both is local, req, b
+role others is parties where party.id != incident.requested_by
 trigger big when incident.type == "flood" and (incident.severity >= "severe" or incident.displaced > 10)
 clause one "One"
   when big and not incident.requested_by is not given
-  local must "do one" within 2 business days of incident.requested_at
+  local must "do one" to both, a within 2 business days of incident.requested_at
+  fulfilled at incident.requested_at
+  otherwise "the one is done by others"
   unless incident.displaced in [1, 2, 3]
   costs shared req 75%, rest 25%
   text """Legal
   words"""
 clause two "Two"
-  when breached one or incident.type contains "x"
-  near must not "do two" within 1 hour of breach of one
+  when breached one or lapsed three or incident.type contains "x"
+  near must not "do two" to others
   costs shared equally by a, b
 clause three "Three"
   when big
@@ -59,7 +63,8 @@ example "e" # comment
 
 PIECES = ['"', '"""', "(", ")", "[", "]", ",", "#", "\n", " and ", " or ", " not ", "==", ">=",
           "incident.", "party.", "%", "clause", "when", "must", "within", "of", "breach", "by",
-          "2026-13-45", "2026-03-14T08:00:00", "-", ".", "\\", "é", "\x00", "\t", "1e9", "9" * 30]
+          "2026-13-45", "2026-03-14T08:00:00", "-", ".", "\\", "é", "\x00", "\t", "1e9", "9" * 30,
+          " to ", "otherwise", "lapsed", "fulfilled at", "lapse of"]
 
 
 def never_crashes(text: str) -> None:

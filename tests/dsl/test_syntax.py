@@ -152,22 +152,27 @@ class TestLexical:
                 "  incident.n < 9\n"
                 "clause c\n"
                 "  when t\n"
-                "  a must # between must and not\n"
-                '  not "x" within 2 business # between business and days\n'
+                "  a must # between must and the action\n"
+                '  "x" within 2 business # between business and days\n'
                 "  days\n"
                 "  costs shared a # inside costs\n"
                 "  100%\n"
+                "clause d\n"
+                "  when t\n"
+                "  a must # between must and not\n"
+                '  not "y"\n'
                 "example \"e\" # after example\n"
                 '  incident """{"id": "1", "type": "x", "reported_at": "2026-01-02T00:00:00Z"}"""\n'
                 "  expect no duty for a # after expect\n"
                 "# end of file, no newline")
         doc = parse(text)
-        assert len(doc.comments) == 20
+        assert len(doc.comments) == 21
         assert doc.comments[0].own_line and not doc.comments[1].own_line
         trigger = doc.declarations[3]
         assert isinstance(trigger.condition, ast.And) and len(trigger.condition.items) == 2
         st = doc.declarations[4].get("statement")
-        assert st.modality == "must not" and st.deadline.duration.unit == "business day"
+        assert st.modality == "must" and st.deadline.duration.unit == "business day"
+        assert doc.declarations[5].get("statement").modality == "must not"
         assert check_source(text)[1] == []
 
     def test_indentation_is_not_significant(self):
@@ -482,16 +487,19 @@ class TestExamples:
                  (37, 1, "expected 'and', 'or' or the next declaration, found 'triger' (did you "
                          "mean 'trigger'?)"), id="declaration-keyword-typo"),
     pytest.param("clause no_self_deploy", "Clause no_self_deploy",
-                 (58, 1, "expected a clause line (when, unless, costs, text, or ROLE "
-                         "must|may|must not \"...\"), found 'Clause' (did you mean 'clause'?)"),
+                 (58, 1, "expected a clause line (when, unless, costs, text, otherwise, "
+                         "fulfilled at, or ROLE must|may|must not \"...\"), found 'Clause' "
+                         "(did you mean 'clause'?)"),
                  id="declaration-keyword-case"),
     pytest.param("  unless incident.displaced", "  unles incident.displaced",
-                 (47, 3, "expected a clause line (when, unless, costs, text, or ROLE "
-                         "must|may|must not \"...\"), found 'unles' (did you mean 'unless'?)"),
+                 (47, 3, "expected a clause line (when, unless, costs, text, otherwise, "
+                         "fulfilled at, or ROLE must|may|must not \"...\"), found 'unles' "
+                         "(did you mean 'unless'?)"),
                  id="clause-line-typo"),
     pytest.param("  when major_flood\n  assisting may", "  whn major_flood\n  assisting may",
-                 (55, 3, "expected a clause line (when, unless, costs, text, or ROLE "
-                         "must|may|must not \"...\"), found 'whn' (did you mean 'when'?)"),
+                 (55, 3, "expected a clause line (when, unless, costs, text, otherwise, "
+                         "fulfilled at, or ROLE must|may|must not \"...\"), found 'whn' "
+                         "(did you mean 'when'?)"),
                  id="when-typo"),
     pytest.param("incident.displaced >= 500", "incident.displaced >=",
                  (39, 1, "expected a value or incident.FIELD, found 'clause'"),

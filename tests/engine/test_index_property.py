@@ -45,6 +45,7 @@ def atoms(draw, triggers: list[str], clauses: list[str]):
         choices.append(lambda: draw(st.sampled_from(triggers)))
     if clauses:
         choices.append(lambda: f"breached {draw(st.sampled_from(clauses))}")
+        choices.append(lambda: f"lapsed {draw(st.sampled_from(clauses))}")
     return draw(st.sampled_from(choices))()
 
 
@@ -84,6 +85,9 @@ def agreement_texts(draw, name: str):
     lines.append("role local is parties where party.region == incident.region")
     lines.append("role others is parties except requesting")
     lines.append(f"role fixed is {parties[0]}")
+    lines.append(f"role union is local, fixed, {parties[-1]}, others")
+    lines.append(f'role named is parties where party.id != incident.requested_by and party.id in '
+                 f'["{parties[0]}", "{parties[-1]}", "p9"]')
     triggers = []
     for i in range(draw(st.integers(0, 2))):
         cond = draw(conditions(triggers, []))
@@ -96,7 +100,8 @@ def agreement_texts(draw, name: str):
         cond = draw(conditions(triggers, clauses))
         if one_of:
             cond = cond.replace('"hazmat"', '"flood"').replace('"quake"', '"storm"')
-        who = draw(st.sampled_from(["requesting", "local", "others", "fixed", parties[-1]]))
+        who = draw(st.sampled_from(["requesting", "local", "others", "fixed", parties[-1], "union",
+                                    "named"]))
         modality = draw(st.sampled_from(["must", "must", "may", "must not"]))
         deadline = draw(st.sampled_from([
             "", " within 2 hours", " within 1 business day", " within 3 business days of "
@@ -108,15 +113,26 @@ def agreement_texts(draw, name: str):
             " within 30 minutes of incident.requested_at or by 2026-03-14T09:00:00Z, "
             "whichever is later"]
             + ([f" within 1 hour of breach of {clauses[-1]}",
+                f" within 2 hours of lapse of {clauses[-1]}",
                 f" within 1 hour of breach of {clauses[-1]} or 90 minutes of "
-                "incident.requested_at, whichever is earlier"] if clauses else [])))
+                "incident.requested_at, whichever is earlier",
+                f" within 1 hour of lapse of {clauses[-1]} or 2 hours, whichever is later"]
+               if clauses else [])))
         lines.append(f'clause c{i} "Clause {i}"')
         lines.append(f"  when {cond}")
-        lines.append(f'  {who} {modality} "act {i}"{deadline}')
+        if modality == "must not":
+            deadline = ""  # a prohibition has no deadline (an error)
+        owed = draw(st.sampled_from(["", "", " to requesting", f" to fixed, local, {parties[-1]}",
+                                     " to others"]))
+        lines.append(f'  {who} {modality} "act {i}"{owed}{deadline}')
         if draw(st.booleans()):
             lines.append(f"  unless {draw(conditions(triggers, []))}".replace(
                 '"hazmat"', '"flood"').replace('"quake"', '"storm"') if one_of else
                 f"  unless {draw(conditions(triggers, []))}")
+        if modality != "must not" and deadline and draw(st.booleans()):
+            lines.append(f'  otherwise "consequence {i}"')
+        if modality != "must not" and draw(st.booleans()):
+            lines.append("  fulfilled at incident.requested_at")
         if draw(st.booleans()):
             lines.append("  costs " + draw(st.sampled_from(
                 ["borne by requesting", "shared equally by local, fixed",

@@ -7,7 +7,7 @@
   ("agreement title kind binding non-binding effective until language recital party fields " +
    "role is parties except where whose intersects trigger when clause must may not unless " +
    "within of breach by costs borne shared equally text example incident at expect no duty " +
-   "for and or in contains given breached one yes holidays whichever earlier later every").split(" ").forEach(function (w) {
+   "for and or in contains given breached one yes holidays whichever earlier later every otherwise lapsed lapse fulfilled to").split(" ").forEach(function (w) {
     KEYWORDS[w] = true;
   });
 

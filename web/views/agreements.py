@@ -490,6 +490,8 @@ def _format_value(name: str, value) -> str:
         return utc(value) if value is not None else "no due time"
     if name == "costs":
         return ", ".join(f"{p} {round(s * 100):g}%" for p, s in value) if value else "none"
+    if name == "to":  # whom the duty is owed to (v2)
+        return ", ".join(value) if value else "nobody named"
     return "—" if value in (None, "") else str(value)
 
 

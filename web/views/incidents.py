@@ -12,8 +12,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from agreements import clock
-from agreements.access import (can_see_duty, can_see_incident, require_role, visible_duties,
-                               visible_incidents)
+from agreements.access import (can_see_duty, can_see_incident, owed_duty_ids, require_role,
+                               visible_duties, visible_incidents)
 from agreements.cancellation import cancel_incident
 from agreements.duties import (CLOSED_STATES, TRANSITIONS, change_duty, effective_state,
                                get_duty, refusal)
@@ -320,7 +320,8 @@ def board(key: str):
     # A board of hundreds of duties reads plain columns; the rows and cards come from the
     # per-worker cache (web/fragments.py), and explanations and histories are fetched on demand.
     rows = session.execute(select(*BOARD_COLUMNS).where(Duty.incident_id == incident.id)).all()
-    duties = sorted(visible_duties(user, rows), key=_state_order)
+    owed = owed_duty_ids(session, user, [r.id for r in rows])
+    duties = sorted(visible_duties(user, rows, owed), key=_state_order)
     current = [d for d in duties if d.state != "superseded"]
     superseded = []
     if history:
