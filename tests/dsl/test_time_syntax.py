@@ -88,9 +88,11 @@ def test_whichever_is_formatted_on_one_line_without_repeating_within():
 
 
 @pytest.mark.parametrize("new, expected", [
+    # The line ends before its terms say which counts: the hint shows the line closed.
     ("within 4 hours of incident.requested_at or 6 hours",
-     ("error", 47, 3, "expected ', whichever is earlier' or ', whichever is later' after "
-                      "deadline terms joined by 'or', found 'unless'")),
+     ("error", 46, 117, "deadline terms joined by 'or' must say which of them counts: close "
+                        "them with ', whichever is earlier' or ', whichever is later' (within "
+                        "4 hours of incident.requested_at or 6 hours, whichever is earlier)")),
     ("within 4 hours of incident.requested_at or 6 hours whichever is earlier",
      ("error", 46, 128, "expected ', whichever is earlier' or ', whichever is later' after "
                         "deadline terms joined by 'or', found 'whichever'")),

@@ -252,9 +252,9 @@ def test_more_than_a_thousand_occurrences_is_a_warning():
         "the first 1000 are given"}]
 
 
-def test_a_recurring_permission_is_never_breached():
+def test_a_recurring_permission_is_never_breached_its_past_occurrences_lapse():
     result = reports('state may "send an update" every 6 hours')(at="2026-03-14T20:00:00+00:00")
-    assert occurrences(result) == [(1, "2026-03-14T14:00:00Z", "open"),
+    assert occurrences(result) == [(1, "2026-03-14T14:00:00Z", "lapsed"),
                                    (2, "2026-03-14T20:00:00Z", "open"),
                                    (3, "2026-03-15T02:00:00Z", "open")]
 
