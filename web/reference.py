@@ -75,7 +75,8 @@ def reference(path: Path = REFERENCE) -> Reference:
     first = re.search(r"^# (.+)$", text, re.M)
     title = first.group(1).strip() if first else "The agreement language"
     body = text[first.end():] if first else text  # the page sets the title itself
-    html = _markdown().render(body)
+    # A code block may scroll sideways on a phone: focusable, so a keyboard can scroll it too.
+    html = _markdown().render(body).replace("<pre>", '<pre tabindex="0">')
     contents = tuple(
         (int(level), anchor, _TAGS.sub("", inner).replace(" #", "").strip())
         for level, anchor, inner in _HEADING.findall(html))

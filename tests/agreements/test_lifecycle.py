@@ -114,7 +114,7 @@ def test_the_whole_life_of_an_agreement(db, tmp_path, monkeypatch):
     assert relay.because == [
         "imminent: incident.severity >= severe (was extreme) and incident.urgency == immediate "
         "(was immediate) and incident.certainty >= likely (was observed)",
-        'jtf_hazard: water: incident.type in ["flash flood warning", "flood warning"] '
+        'jtf_hazard: incident.type in ["flash flood warning", "flood warning"] '
         '(was "flash flood warning")',
         'not exercise (incident.status was "actual")']
 
