@@ -101,8 +101,8 @@ def test_an_unprotested_florida_bill_is_agreed_to_after_30_calendar_days():
 def test_emac_reimbursement_and_evacuee_costs_are_owed_to_the_other_states():
     result = _evaluate("emac.agreement", {
         "id": "EMAC-T", "type": "hurricane", "reported_at": "2026-09-03T08:00:00-04:00",
-        "governor_declaration": True, "requesting_state": "georgia",
-        "assisting_states": ["florida", "north_carolina"], "resources_deployed": True,
+        "governor_declaration": True, "requesting_party_state": "georgia",
+        "assisting_party_states": ["florida", "north_carolina"], "resources_deployed": True,
         "request_received_at": "2026-09-03T10:00:00-04:00", "request_form": "verbal",
         "evacuating_state": "georgia", "receiving_states": ["north_carolina"]},
         "2026-09-04T00:00:00Z")
