@@ -102,11 +102,11 @@ def test_emac_reimbursement_and_evacuee_costs_are_owed_to_the_other_states():
     result = _evaluate("emac.agreement", {
         "id": "EMAC-T", "type": "hurricane", "reported_at": "2026-09-03T08:00:00-04:00",
         "governor_declaration": True, "requesting_party_state": "georgia",
-        "assisting_party_states": ["florida", "north_carolina"], "resources_deployed": True,
+        "assisting_party_states": ["florida_dem", "north_carolina"], "resources_deployed": True,
         "request_received_at": "2026-09-03T10:00:00-04:00", "request_form": "verbal",
         "evacuating_state": "georgia", "receiving_states": ["north_carolina"]},
         "2026-09-04T00:00:00Z")
-    assert _duty(result, "reimburse", "georgia")["to"] == ["florida", "north_carolina"]
+    assert _duty(result, "reimburse", "georgia")["to"] == ["florida_dem", "north_carolina"]
     assert _duty(result, "evacuee_costs", "georgia")["to"] == ["north_carolina"]
     assert _duty(result, "confirm_request", "georgia")["due"] == "2026-10-03T14:00:00Z"
     assert load((LIBRARY / "emac.agreement").read_text(), "emac.agreement").withdrawal_notice[0] == 30
