@@ -514,7 +514,8 @@ def grammar() -> pp.ParserElement:
             span=span), span=span)
 
     def status_action(s, loc, toks):
-        return ast.Name(toks[0], span=_span(s, loc, loc + len(toks[0])))
+        start = s.index(toks[0], loc)  # loc may be before the blanks that precede the word
+        return ast.Name(toks[0], span=_span(s, start, start + len(toks[0])))
 
     status = (K("open") | K("breached") | K("fulfilled") | K("lapsed")).set_parse_action(
         status_action).set_name("a status (open, breached, fulfilled or lapsed)")

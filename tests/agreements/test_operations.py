@@ -315,7 +315,7 @@ def test_a_draft_with_errors_is_saved_but_not_published(db, people, Session):
         first = lines.index("<agreement>:76:3: error: unknown role 'nobody'")
         assert lines[first + 1:first + 3] == [
             '   76 |   nobody must "notify the State EOC of the declaration and of the resources '
-            'it expects to need" within 2 hours',
+            'it expects to need" to coordinator within 2 hours',
             "      |   ^^^^^^"]
         second = lines.index("<agreement>:81:3: error: unknown role 'somebody'")
         assert lines[second + 2] == "      |   ^^^^^^^^"
