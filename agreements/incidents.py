@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import inspect as orm_state
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -274,7 +274,10 @@ def sync_duties(session: Session, incident: Incident, message: IncidentMessage,
         record(session, actor, "duty.create", duty, at=at, agreement=duty.agreement_slug,
                revision_hash=duty.content_hash, incident=incident.key, clause=duty.clause,
                party=duty.party_id, due=duty.due, escalation_of=duty.escalation_of_id)
+    lapsing = {(d.agreement, d.clause, d.party, d.occurrence) for d in evaluation.duties
+               if d.status == "lapsed"}
     _mark_breaches(session, incident, at)
+    _mark_lapses(session, incident, at, lapsing)
     return counts, added
 
 
@@ -338,6 +341,35 @@ def _mark_breaches(session: Session, incident: Incident, at: datetime) -> int:
                    revision_hash=duty.content_hash, incident=incident.key, clause=duty.clause,
                    party=duty.party_id)
             marked += 1
+    return marked
+
+
+def _lapsing(duty: Duty, at: datetime) -> bool:
+    """A permission past its due time, still open on record and not yet found used by then
+    (the evaluation decides whether it lapsed)."""
+    return (duty.modality == "may" and duty.state in ("open", "acknowledged") and not duty.past
+            and duty.due is not None and duty.due < at
+            and not any(e.from_state == e.to_state for e in duty.events))
+
+
+def _mark_lapses(session: Session, incident: Incident, at: datetime, lapsed: set) -> int:
+    """Mark the incident's permissions the evaluation found lapsed as `lapsed`, once each (a
+    lapsed duty is closed: nothing more is done on it). The caller holds the incident's lock."""
+    marked = 0
+    for duty in incident.duties:
+        if not _lapsing(duty, at):
+            continue
+        if duty.key not in lapsed:  # used by its due time: it stays open, looked at once
+            session.add(DutyEvent(duty=duty, from_state=duty.state, to_state=duty.state,
+                                  note=f"used by its due time {duty.due:%Y-%m-%d %H:%M} UTC; "
+                                       "it does not lapse", at=at))
+            continue
+        _change_state(session, duty, "lapsed", None, at,
+                      f"not used by its due time {duty.due:%Y-%m-%d %H:%M} UTC")
+        record(session, None, "duty.lapse", duty, at=at, agreement=duty.agreement_slug,
+               revision_hash=duty.content_hash, incident=incident.key, clause=duty.clause,
+               party=duty.party_id)
+        marked += 1
     return marked
 
 
@@ -552,8 +584,10 @@ def update_incident(session: Session, actor: User, key: str, text: str | bytes, 
 @operation
 def check_breaches(session: Session, actor: User | None = None, *,
                    now: datetime | None = None) -> list[Incident]:
-    """Mark duties past their due time as breached and re-evaluate those incidents, so that
-    escalation clauses (`breached C`, `within ... of breach of C`) give their duties.
+    """Mark duties past their due time as breached (a `must`) or lapsed (a `may`) and
+    re-evaluate those incidents, so that escalation clauses (`breached C`, `within ... of
+    breach of C`, `lapsed C`, `within ... of lapse of C`) give their duties. A lapse is
+    recorded once (the duty leaves `open`), so a later tick finds nothing more to do.
 
     Nothing is locked unless something is overdue (board views run this on every view); each
     overdue incident is then locked in id order and looked at again as committed now, since
@@ -563,14 +597,20 @@ def check_breaches(session: Session, actor: User | None = None, *,
         Incident.state == "active", Duty.modality == "must",
         Duty.state.in_(("open", "acknowledged")), Duty.due < at).distinct()
         .order_by(Incident.id)).all()
+    lapsing = session.scalars(select(Incident.id).join(Duty).where(
+        Incident.state == "active", Duty.modality == "may", Duty.past.is_(False),
+        Duty.state.in_(("open", "acknowledged")), Duty.due < at,
+        ~exists().where(DutyEvent.duty_id == Duty.id,
+                        DutyEvent.from_state == DutyEvent.to_state)).distinct()).all()
     # A recurring duty whose latest occurrence has come due has a next one to give.
     recurring = session.scalars(select(Incident.id).join(Duty).where(
         Incident.state == "active", Duty.occurrence.is_not(None), Duty.state != "superseded",
         Duty.due <= at).distinct()).all()
     overdue = []
-    for incident_id in sorted(set(candidates) | set(recurring)):
+    for incident_id in sorted(set(candidates) | set(recurring) | set(lapsing)):
         incident = lock_incident(session, incident_id)
-        if incident.state != "active" or not (any(_overdue(d, at) for d in incident.duties)
+        if incident.state != "active" or not (any(_overdue(d, at) or _lapsing(d, at)
+                                                  for d in incident.duties)
                                               or _next_occurrence_due(incident, at)):
             continue
         overdue.append(incident)

@@ -1,0 +1,128 @@
+"""Lapses on record: when a permission's time passes unused, the clock marks it lapsed once
+and gives what follows from the lapse (`when lapsed C`, `within D of lapse of C`); a later
+tick adds nothing (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import pytest
+
+from agreements.drafting import create_agreement, publish
+from agreements.duties import change_duty
+from agreements.errors import Conflict
+from agreements.incidents import check_breaches, record_incident
+from agreements.signing import sign
+
+from .conftest import make_people
+
+SOURCE = '''agreement billing-mou
+  title "Billing"
+  kind mou
+  non-binding
+  effective 2026-01-01
+
+party north "North County"
+
+party state "State EOC"
+
+clause protest "A bill may be protested"
+  when incident.type == "flood"
+  north may "protest the bill in writing" within 2 days
+  otherwise "the bill is deemed accepted"
+
+clause accepted "A bill not protested is paid"
+  when lapsed protest
+  north must "pay the bill" within 10 days of lapse of protest
+
+example "the bill not protested"
+  incident """{"id": "1", "type": "flood", "reported_at": "2026-03-14T08:00:00Z"}"""
+  at 2026-03-17T08:00:00Z
+  expect north may protest by 2026-03-16T08:00:00Z lapsed
+  expect north must accepted by 2026-03-26T08:00:00Z
+'''
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
+
+
+def live(incident) -> list[tuple]:
+    return sorted((d.clause, d.modality, d.due, d.state) for d in incident.duties
+                  if d.state != "superseded")
+
+
+def recorded(db):
+    people = make_people(db, ["north", "state"])
+    create_agreement(db, people.drafter, SOURCE, now=utc("2026-02-01T09:00:00Z"))
+    publish(db, people.drafter, "billing-mou", 1, now=utc("2026-02-02T09:00:00Z"))
+    for i, party in enumerate(["north", "state"]):
+        sign(db, people.partners[party], "billing-mou", 1, signer_name=f"Signer {i}",
+             signer_title="Director", consent=True, now=utc("2026-02-03T09:00:00Z"))
+    incident = record_incident(db, people.coordinator, json.dumps(
+        {"id": "B-1", "type": "flood", "reported_at": "2026-03-14T08:00:00Z"}),
+        now=utc("2026-03-14T08:05:00Z"))
+    return people, incident
+
+
+def test_the_clock_records_a_lapse_once_and_gives_the_follow_on_duty(db):
+    people, incident = recorded(db)
+    assert live(incident) == [("protest", "may", utc("2026-03-16T08:00:00Z"), "open")]
+    assert check_breaches(db, now=utc("2026-03-16T07:59:00Z")) == []
+
+    lapsed = check_breaches(db, now=utc("2026-03-16T08:30:00Z"))
+    assert [i.key for i in lapsed] == ["B-1"]
+    assert live(incident) == [("accepted", "must", utc("2026-03-26T08:00:00Z"), "open"),
+                              ("protest", "may", utc("2026-03-16T08:00:00Z"), "lapsed")]
+    protest = next(d for d in incident.duties if d.clause == "protest")
+    assert [(e.from_state, e.to_state, e.note) for e in protest.events] == [
+        (None, "open", "recorded"),
+        ("open", "lapsed", "not used by its due time 2026-03-16 08:00 UTC")]
+    assert protest.as_dict()["state"] == "lapsed"
+
+    # Further ticks find nothing more to do: no loop of re-evaluations, no second duty.
+    before = len(incident.duties)
+    assert check_breaches(db, now=utc("2026-03-17T08:30:00Z")) == []
+    assert check_breaches(db, now=utc("2026-03-20T08:30:00Z")) == []
+    assert len(incident.duties) == before
+
+    # A lapsed permission is closed: nothing is done on it.
+    with pytest.raises(Conflict) as refused:
+        change_duty(db, people.partners["north"], protest.id, "acknowledge",
+                    now=utc("2026-03-17T09:00:00Z"))
+    assert str(refused.value) == (f"duty {protest.id} (protest for north) is lapsed; it cannot "
+                                  "be acknowledged from there")
+
+
+def test_a_permission_acknowledged_before_its_time_lapses_too(db):
+    people, incident = recorded(db)
+    protest = next(d for d in incident.duties if d.clause == "protest")
+    change_duty(db, people.partners["north"], protest.id, "acknowledge",
+                now=utc("2026-03-15T09:00:00Z"))
+    check_breaches(db, now=utc("2026-03-16T09:00:00Z"))
+    assert live(incident) == [("accepted", "must", utc("2026-03-26T08:00:00Z"), "open"),
+                              ("protest", "may", utc("2026-03-16T08:00:00Z"), "lapsed")]
+
+
+def test_a_permission_used_in_time_does_not_lapse_and_is_looked_at_once(db):
+    people = make_people(db, ["north", "state"])
+    source = SOURCE.replace('party north', 'fields\n  protested_at time\n\nparty north').replace(
+        '  otherwise "the bill is deemed accepted"\n',
+        '  otherwise "the bill is deemed accepted"\n'
+        '  fulfilled at incident.protested_at\n')
+    create_agreement(db, people.drafter, source, now=utc("2026-02-01T09:00:00Z"))
+    publish(db, people.drafter, "billing-mou", 1, now=utc("2026-02-02T09:00:00Z"))
+    for i, party in enumerate(["north", "state"]):
+        sign(db, people.partners[party], "billing-mou", 1, signer_name=f"Signer {i}",
+             signer_title="Director", consent=True, now=utc("2026-02-03T09:00:00Z"))
+    incident = record_incident(db, people.coordinator, json.dumps(
+        {"id": "B-2", "type": "flood", "reported_at": "2026-03-14T08:00:00Z",
+         "protested_at": "2026-03-15T10:00:00Z"}), now=utc("2026-03-15T11:00:00Z"))
+    assert [i.key for i in check_breaches(db, now=utc("2026-03-16T09:00:00Z"))] == ["B-2"]
+    assert live(incident) == [("protest", "may", utc("2026-03-16T08:00:00Z"), "open")]
+    protest = incident.duties[0]
+    assert [(e.from_state, e.to_state, e.note) for e in protest.events][1:] == [
+        ("open", "open", "used by its due time 2026-03-16 08:00 UTC; it does not lapse")]
+    assert check_breaches(db, now=utc("2026-03-17T09:00:00Z")) == []
+    assert len(protest.events) == 2
