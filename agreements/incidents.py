@@ -617,8 +617,10 @@ def check_breaches(session: Session, actor: User | None = None, *,
         message = incident.latest_message
         parsed = latest_facts(incident)
         evaluation, revisions = evaluate_in_store(session, parsed, at, incident)
+        lapse_only = (any(_lapsing(d, at) for d in incident.duties)
+                      and not any(_overdue(d, at) for d in incident.duties))
         counts, _ = sync_duties(session, incident, message, evaluation, revisions, None, at,
-                                "re-evaluated after a breach")
+                                f"re-evaluated after a {'lapse' if lapse_only else 'breach'}")
         record(session, None, "incident.reevaluate", incident, at=at, incident=incident.key,
                reason="duties past their due time", **counts)
     return list(overdue)

@@ -13,6 +13,8 @@ from agreements.drafting import create_agreement, publish
 from agreements.duties import change_duty
 from agreements.errors import Conflict
 from agreements.incidents import check_breaches, record_incident
+from agreements.reports.csv_export import to_csv
+from agreements.reports.situation import situation_report
 from agreements.signing import sign
 
 from .conftest import make_people
@@ -86,6 +88,21 @@ def test_the_clock_records_a_lapse_once_and_gives_the_follow_on_duty(db):
     assert check_breaches(db, now=utc("2026-03-17T08:30:00Z")) == []
     assert check_breaches(db, now=utc("2026-03-20T08:30:00Z")) == []
     assert len(incident.duties) == before
+
+    # The situation report: the lapse in the timeline, the follow-on escalation after it.
+    report = situation_report(db, people.coordinator, incident, utc("2026-03-17T09:00:00Z"))
+    assert [(e.label, e.text, e.note) for e in report.timeline if e.duty_id is not None] == [
+        ("Duty given", "north: may protest the bill in writing (billing-mou › protest), "
+                       "due 2026-03-16 08:00 UTC", "recorded"),
+        ("Escalation", "north: must pay the bill (billing-mou › accepted), due "
+                       f"2026-03-26 08:00 UTC after the lapse of duty {protest.id}",
+         "re-evaluated after a lapse"),
+        ("Lapse", "north: may protest the bill in writing (billing-mou › protest): "
+                  "open → lapsed", "not used by its due time 2026-03-16 08:00 UTC")]
+    assert [(d.clause, d.state) for d in report.duties] == [("protest", "lapsed"),
+                                                           ("accepted", "open")]
+    assert ",protest,A bill may be protested,may,protest the bill in writing," \
+           "2026-03-16T08:00:00Z,lapsed," in to_csv(report)
 
     # A lapsed permission is closed: nothing is done on it.
     with pytest.raises(Conflict) as refused:
