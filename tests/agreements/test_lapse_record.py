@@ -9,13 +9,14 @@ from datetime import datetime, timezone
 
 import pytest
 
-from agreements.drafting import create_agreement, publish
+from agreements.drafting import create_agreement, publish, save_revision
 from agreements.duties import change_duty
 from agreements.errors import Conflict
 from agreements.incidents import check_breaches, record_incident
 from agreements.reports.csv_export import to_csv
 from agreements.reports.situation import situation_report
 from agreements.signing import sign
+from agreements.whatif import what_if
 
 from .conftest import make_people
 
@@ -143,3 +144,32 @@ def test_a_permission_used_in_time_does_not_lapse_and_is_looked_at_once(db):
         ("open", "open", "used by its due time 2026-03-16 08:00 UTC; it does not lapse")]
     assert check_breaches(db, now=utc("2026-03-17T09:00:00Z")) == []
     assert len(protest.events) == 2
+
+
+def test_the_what_if_compares_lapses_consequences_beneficiaries_and_occurrences(db):
+    people, incident = recorded(db)
+    draft = (SOURCE.replace('"the bill is deemed accepted"', '"the bill is deemed accepted in full"')
+             .replace('"pay the bill" within', '"pay the bill" to state within')
+             .replace('\nexample', '\nclause sitrep "Situation reports"\n  when incident.type == '
+                      '"flood"\n  north must "send a situation report" every 1 day\n\nexample'))
+    save_revision(db, people.drafter, "billing-mou", draft, base_revision=1)
+
+    # At its report time nothing has lapsed yet: only the first report is new.
+    [at_report] = what_if(db, people.drafter, "billing-mou", 2)
+    assert [(d.clause, d.occurrence, d.due, d.status) for d in at_report.added] == [
+        ("sitrep", 1, utc("2026-03-15T08:00:00Z"), "open")]
+    assert (at_report.changed, at_report.removed, at_report.unchanged) == ([], [], 1)
+
+    # As of three days on: the lapse, what follows it, and each occurrence so far.
+    [later] = what_if(db, people.drafter, "billing-mou", 2, as_of=utc("2026-03-17T09:00:00Z"))
+    assert [(d.clause, d.occurrence, d.due, d.status) for d in later.added] == [
+        ("sitrep", 1, utc("2026-03-15T08:00:00Z"), "breached"),
+        ("sitrep", 2, utc("2026-03-16T08:00:00Z"), "breached"),
+        ("sitrep", 3, utc("2026-03-17T08:00:00Z"), "breached"),
+        ("sitrep", 4, utc("2026-03-18T08:00:00Z"), "open")]
+    assert [(c.after.clause, c.changed, getattr(c.before, c.changed[0]),
+             getattr(c.after, c.changed[0])) for c in later.changed] == [
+        ("accepted", ["to"], None, ("state",)),
+        ("protest", ["consequence"], "the bill is deemed accepted",
+         "the bill is deemed accepted in full")]
+    assert later.as_dict()["changed"][1]["after"]["status"] == "lapsed"

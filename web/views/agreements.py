@@ -492,6 +492,8 @@ def _format_value(name: str, value) -> str:
         return ", ".join(f"{p} {round(s * 100):g}%" for p, s in value) if value else "none"
     if name == "to":  # whom the duty is owed to (v2)
         return ", ".join(value) if value else "nobody named"
+    if name == "consequence":  # the `otherwise` of a breached or lapsed duty (v2)
+        return value if value else "none"
     return "—" if value in (None, "") else str(value)
 
 
