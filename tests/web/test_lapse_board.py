@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+from agreements.drafting import save_revision
 from agreements.incidents import record_incident
 from agreements.models import Duty
 
@@ -80,3 +81,28 @@ def test_the_board_shows_a_lapse_and_what_follows(session, people, client_for, f
     assert [(d["clause"], d["state"], d.get("consequence"), d.get("to")) for d in listed] == [
         ("protest", "lapsed", "the bill is deemed accepted", None),
         ("accepted", "open", None, ["lakeside_county"])]
+
+
+def test_the_what_if_page_compares_as_of_a_later_time(session, people, client_for,
+                                                      fixed_clock):
+    execute(session, people, BILLING, "lakeside-harmon-billing")
+    record_incident(session, people.coordinator, json.dumps(
+        {"id": "BL-2", "type": "flood", "reported_at": T0.strftime("%Y-%m-%dT%H:%M:%SZ")}),
+        now=T0)
+    draft = BILLING.replace('"the bill is deemed accepted"', '"the bill is deemed accepted in full"')
+    save_revision(session, people.drafter, "lakeside-harmon-billing", draft, base_revision=1)
+    client = client_for(people.drafter)
+    url = "/agreements/lakeside-harmon-billing/revisions/2/what-if"
+    at_report = page(client.get(url))
+    assert "No change" in text(at_report.xpath('//section[contains(@class, "whatif-summary")]')[0])
+    later = T0 + timedelta(days=3)
+    response = client.post(url, data={"as_of": later.strftime("%Y-%m-%dT%H:%M:%SZ")})
+    shown = page(response)
+    assert text(shown.xpath('//section[contains(@class, "whatif-summary")]')[0]) == (
+        "1 of 1 incident would give different duties under revision 2.")
+    assert [text(li) for li in shown.xpath('//ul[@class="changes"]/li')] == [
+        "consequence: the bill is deemed accepted → the bill is deemed accepted in full"]
+    bad = client.post(url, data={"as_of": "soon"})
+    assert bad.status_code == 422
+    assert ("'as of' must be a time with an offset, such as 2026-03-14T08:00:00Z; 'soon' is not"
+            in text(page(bad)))
