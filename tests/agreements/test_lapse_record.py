@@ -8,6 +8,7 @@ import json
 from datetime import datetime, timezone
 
 import pytest
+from sqlalchemy import select
 
 from agreements.drafting import create_agreement, publish, save_revision
 from agreements.duties import change_duty
@@ -173,3 +174,32 @@ def test_the_what_if_compares_lapses_consequences_beneficiaries_and_occurrences(
         ("protest", ["consequence"], "the bill is deemed accepted",
          "the bill is deemed accepted in full")]
     assert later.as_dict()["changed"][1]["after"]["status"] == "lapsed"
+
+
+def test_the_dispatchers_clock_gives_the_follow_on_duty_once(db, Session, tmp_path):
+    from agreements.dissemination import dispatcher
+    from agreements.dissemination.models import Notification
+    from agreements.models import Duty
+
+    _people, _incident = recorded(db)
+    db.commit()
+    config = dispatcher.Config(folder=tmp_path / "outbox", name="test-dispatcher")
+    clock = {"now": utc("2026-03-16T07:00:00Z")}
+
+    def given(clause: str) -> list[Notification]:
+        return [n for n in db.scalars(select(Notification).where(
+            Notification.event == "duty.given")) if n.duty.clause == clause]
+
+    def tick(text: str) -> list[tuple]:
+        clock["now"] = utc(text)
+        dispatcher.dispatch_once(Session, config, now=lambda: clock["now"])
+        db.expire_all()
+        return sorted((d.clause, d.state) for d in db.scalars(select(Duty)))
+
+    assert tick("2026-03-16T07:59:00Z") == [("protest", "open")]
+    assert tick("2026-03-16T08:00:30Z") == [("accepted", "open"), ("protest", "lapsed")]
+    told = len(given("accepted"))
+    assert told == 1  # to North County's partner user
+    for later in ("2026-03-16T08:01:00Z", "2026-03-17T08:00:00Z", "2026-03-20T12:00:00Z"):
+        assert tick(later) == [("accepted", "open"), ("protest", "lapsed")]
+    assert len(given("accepted")) == told  # told once: no second follow-on duty
