@@ -77,6 +77,20 @@ def test_the_board_shows_a_lapse_and_what_follows(session, people, client_for, f
         "lapsed"]
     assert not duty_page.xpath('//form[contains(@class, "duty-actions")]')
 
+    # My duties: the lapse is among the closed ones, with what follows it.
+    harmon = client_for(people.partners["harmon_county"])
+    open_only = page(harmon.get("/my/duties"))
+    assert [text(c) for c in open_only.xpath('//td[@data-label="Duty"]')] == [
+        "A bill not protested is paid lakeside-harmon-billing · accepted must pay the bill "
+        "Owed to: Lakeside County"]
+    every = page(harmon.get("/my/duties?closed=1"))
+    assert [(text(d), text(s)) for d, s in zip(every.xpath('//td[@data-label="Duty"]'),
+                                               every.xpath('//td[@data-label="State"]'))] == [
+        ("A bill may be protested lakeside-harmon-billing · protest may protest the bill in "
+         "writing Otherwise: the bill is deemed accepted", "lapsed"),
+        ("A bill not protested is paid lakeside-harmon-billing · accepted must pay the bill "
+         "Owed to: Lakeside County", "open")]
+
     listed = api(people.coordinator).get("/api/duties?incident=BL-1").get_json()["duties"]
     assert [(d["clause"], d["state"], d.get("consequence"), d.get("to")) for d in listed] == [
         ("protest", "lapsed", "the bill is deemed accepted", None),
