@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from agreements.access import visible_duties
 from agreements.clock import moment
 from agreements.dissemination.models import ChannelMessage
-from agreements.duties import effective_state
+from agreements.duties import consequence, effective_state
 from agreements.models import Duty, DutyEvent, Incident, Organisation, Revision, User
 from agreements.reports.facts import facts_of
 
@@ -57,6 +57,9 @@ class DutyLine:
     given_at: datetime
     history: tuple[Action, ...]
     escalation_after: str = "breach"  # of an escalation: "breach", or "lapse" of a permission
+    consequence: str | None = None  # a breached or lapsed duty's `otherwise`
+    owed_to: tuple[str, ...] = ()  # the names of the parties it is owed to (`to ...`)
+    occurrence: int | None = None  # of a recurring duty
 
     @property
     def acknowledged(self) -> Action | None:
@@ -152,7 +155,10 @@ def situation_report(session: Session, user: User, incident: Incident,
             modality=duty.modality, action=duty.action, due=duty.due,
             state=effective_state(duty, at), escalation_of=duty.escalation_of_id,
             given_at=duty.created_at, history=history,
-            escalation_after=_answered(session, duty)))
+            escalation_after=_answered(session, duty),
+            consequence=consequence(duty, effective_state(duty, at), session),
+            owed_to=tuple(names.get(p, p) for p in duty.owed_to or ()),
+            occurrence=duty.occurrence))
     posted = session.scalars(select(ChannelMessage).where(ChannelMessage.incident_id == incident.id)
                              .options(selectinload(ChannelMessage.author))
                              .order_by(ChannelMessage.posted_at, ChannelMessage.id)).all()

@@ -15,6 +15,7 @@ from agreements.duties import change_duty
 from agreements.errors import Conflict
 from agreements.incidents import check_breaches, record_incident
 from agreements.reports.csv_export import to_csv
+from agreements.reports.pdf import render_report_html
 from agreements.reports.situation import situation_report
 from agreements.signing import sign
 from agreements.whatif import what_if
@@ -103,6 +104,12 @@ def test_the_clock_records_a_lapse_once_and_gives_the_follow_on_duty(db):
                   "open → lapsed", "not used by its due time 2026-03-16 08:00 UTC")]
     assert [(d.clause, d.state) for d in report.duties] == [("protest", "lapsed"),
                                                            ("accepted", "open")]
+    assert [(d.clause, d.consequence, d.escalation_after) for d in report.duties] == [
+        ("protest", "the bill is deemed accepted", "breach"), ("accepted", None, "lapse")]
+    html, _css = render_report_html(report)
+    assert ("may protest the bill in writing<br>Otherwise: the bill is deemed accepted<br>"
+            in html)
+    assert f"escalation of duty {protest.id} (after its lapse)" in html
     assert ",protest,A bill may be protested,may,protest the bill in writing," \
            "2026-03-16T08:00:00Z,lapsed," in to_csv(report)
 
