@@ -24,14 +24,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
+
+from agreements import compiled as cache
 
 from agreements.access import require_role
 from agreements.audit import operation, record
 from agreements.clock import moment
 from agreements.errors import Conflict, Invalid, NotAllowed, NotFound
 from agreements.incidents import _change_state, lock_incident
-from agreements.models import Duty, DutyEvent, User
+from agreements.models import Duty, DutyBeneficiary, DutyEvent, Revision, User
 
 # action -> (state it leads to, states it starts from, who may take it, is a reason required)
 TRANSITIONS = {
@@ -77,6 +79,34 @@ def effective_state(duty: Duty, now: datetime | None = None) -> str:
             and duty.due is not None and duty.due < at and not duty.past):
         return "breached"
     return duty.state
+
+
+def consequence(duty, state: str | None = None, session: Session | None = None) -> str | None:
+    """The clause's `otherwise` once the duty is breached or lapsed (`state`, else its stored
+    one): what follows, read from the revision it was given under; None before or without.
+    `duty` is a Duty or a row with its content_hash, revision_id, agreement_slug and clause."""
+    if (state or duty.state) not in ("breached", "lapsed"):
+        return None
+    session = session if session is not None else object_session(duty)
+    agreement = cache.by_hash(duty.content_hash, lambda: session.scalar(
+        select(Revision.source).where(Revision.id == duty.revision_id)),
+        f"{duty.agreement_slug}.agreement", session)
+    clause = agreement.clause_index.get(duty.clause)
+    return clause.consequence if clause is not None else None
+
+
+def beneficiaries(session: Session, duty_ids) -> dict[int, list[str]]:
+    """Duty id -> the parties it is owed to, in order (one query; duties owed to nobody left
+    out)."""
+    out: dict[int, list[str]] = {}
+    if not duty_ids:
+        return out
+    for duty_id, party in session.execute(
+            select(DutyBeneficiary.duty_id, DutyBeneficiary.party_id)
+            .where(DutyBeneficiary.duty_id.in_(list(duty_ids)))
+            .order_by(DutyBeneficiary.duty_id, DutyBeneficiary.position)):
+        out.setdefault(duty_id, []).append(party)
+    return out
 
 
 def get_duty(session: Session, duty_id: int) -> Duty:

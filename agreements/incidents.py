@@ -20,8 +20,8 @@ or breached) and either does what still makes sense or refuses with a Conflict n
 state. Locks are always taken incident by incident in increasing id order (check_breaches is
 the only operation that locks more than one), so operations cannot deadlock each other.
 
-As a last guard, `_change_state` writes each transition as `UPDATE duty SET state = :to WHERE
-id = :id AND state = :from` and refuses (Conflict) if no row matched, so a duty's history
+As a last guard, `_change_state` (agreements.due_marks) writes each transition as
+`UPDATE duty SET state = :to WHERE id = :id AND state = :from` and refuses (Conflict) if no row matched, so a duty's history
 (DutyEvent rows) is always a chain: each transition starts from the state the previous one
 ended in, even for a caller that forgot the lock.
 """
@@ -32,8 +32,7 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import inspect as orm_state
-from sqlalchemy import select, update
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -43,6 +42,8 @@ import agreements.dissemination.outbox  # noqa: F401 - its session hooks write t
 from agreements.audit import operation, record
 from agreements.clock import moment
 from agreements.db import lock_for_write
+from agreements.due_marks import (_change_state, _lapsing, _mark_breaches, _mark_lapses,
+                                  _next_occurrence_due, _overdue)
 from agreements.errors import Conflict, Invalid, NotFound, OperationError
 from agreements.models import (Agreement, Duty, DutyBeneficiary, DutyEvent, Incident,
                                IncidentMessage, Organisation, Revision, User, Withdrawal)
@@ -208,29 +209,6 @@ def _same(stored: Duty, fresh: EngineDuty, content_hash: str) -> bool:
             and stored.owed_to == (list(fresh.to) if fresh.to else None))
 
 
-def _change_state(session: Session, duty: Duty, to_state: str, actor: User | None, at: datetime,
-                  note: str | None = None) -> None:
-    """Move the duty from the state this transaction read to `to_state`, and record the event.
-
-    The UPDATE matches only if the stored state is still the one read (callers hold the
-    incident's lock, so it is; this is the guard that keeps the history a chain regardless)."""
-    seen = duty.state
-    state = orm_state(duty)
-    if state.pending or state.attrs["state"].history.has_changes():
-        session.flush()
-    table = Duty.__table__
-    result = session.connection().execute(
-        update(table).where(table.c.id == duty.id, table.c.state == seen).values(state=to_state))
-    if result.rowcount != 1:
-        current = session.connection().execute(
-            select(table.c.state).where(table.c.id == duty.id)).scalar()
-        raise Conflict(f"duty {duty.id} ({duty.clause} for {duty.party_id}) is {current}; it "
-                       f"cannot be {to_state} from there")
-    set_committed_value(duty, "state", to_state)
-    session.add(DutyEvent(duty=duty, from_state=seen, to_state=to_state,
-                          actor_id=actor.id if actor else None, note=note, at=at))
-
-
 def sync_duties(session: Session, incident: Incident, message: IncidentMessage,
                 evaluation: Evaluation, revisions: dict, actor: User | None, at: datetime,
                 reason: str) -> tuple[dict, list[Duty]]:
@@ -274,7 +252,10 @@ def sync_duties(session: Session, incident: Incident, message: IncidentMessage,
         record(session, actor, "duty.create", duty, at=at, agreement=duty.agreement_slug,
                revision_hash=duty.content_hash, incident=incident.key, clause=duty.clause,
                party=duty.party_id, due=duty.due, escalation_of=duty.escalation_of_id)
+    lapsing = {(d.agreement, d.clause, d.party, d.occurrence) for d in evaluation.duties
+               if d.status == "lapsed"}
     _mark_breaches(session, incident, at)
+    _mark_lapses(session, incident, at, lapsing)
     return counts, added
 
 
@@ -307,38 +288,6 @@ def _escalated_duty(incident: Incident, revision, new: EngineDuty) -> int | None
             and d.clause == answered and d.state != "superseded" and d.due is not None]
     late.sort(key=lambda d: d.due)
     return late[0].id if late else None
-
-
-def _next_occurrence_due(incident: Incident, at: datetime) -> bool:
-    """Whether the latest recorded occurrence of some recurring duty is due by `at` (so the
-    next occurrence is to be given)."""
-    latest: dict[tuple, Duty] = {}
-    for duty in incident.duties:
-        if duty.occurrence is None or duty.state == "superseded":
-            continue
-        key = duty.key[:3]
-        if key not in latest or duty.occurrence > latest[key].occurrence:
-            latest[key] = duty
-    return any(d.due is not None and d.due <= at for d in latest.values())
-
-
-def _overdue(duty: Duty, at: datetime) -> bool:
-    return (duty.modality == "must" and duty.state in ("open", "acknowledged")
-            and duty.due is not None and duty.due < at)
-
-
-def _mark_breaches(session: Session, incident: Incident, at: datetime) -> int:
-    """Mark the incident's overdue duties breached; the caller holds the incident's lock."""
-    marked = 0
-    for duty in incident.duties:
-        if _overdue(duty, at):
-            _change_state(session, duty, "breached", None, at,
-                          f"not fulfilled by its due time {duty.due:%Y-%m-%d %H:%M} UTC")
-            record(session, None, "duty.breach", duty, at=at, agreement=duty.agreement_slug,
-                   revision_hash=duty.content_hash, incident=incident.key, clause=duty.clause,
-                   party=duty.party_id)
-            marked += 1
-    return marked
 
 
 def evaluation_notes(session: Session, parsed: EngineIncident, evaluation: Evaluation | None,
@@ -552,8 +501,10 @@ def update_incident(session: Session, actor: User, key: str, text: str | bytes, 
 @operation
 def check_breaches(session: Session, actor: User | None = None, *,
                    now: datetime | None = None) -> list[Incident]:
-    """Mark duties past their due time as breached and re-evaluate those incidents, so that
-    escalation clauses (`breached C`, `within ... of breach of C`) give their duties.
+    """Mark duties past their due time as breached (a `must`) or lapsed (a `may`) and
+    re-evaluate those incidents, so that escalation clauses (`breached C`, `within ... of
+    breach of C`, `lapsed C`, `within ... of lapse of C`) give their duties. A lapse is
+    recorded once (the duty leaves `open`), so a later tick finds nothing more to do.
 
     Nothing is locked unless something is overdue (board views run this on every view); each
     overdue incident is then locked in id order and looked at again as committed now, since
@@ -563,22 +514,30 @@ def check_breaches(session: Session, actor: User | None = None, *,
         Incident.state == "active", Duty.modality == "must",
         Duty.state.in_(("open", "acknowledged")), Duty.due < at).distinct()
         .order_by(Incident.id)).all()
+    lapsing = session.scalars(select(Incident.id).join(Duty).where(
+        Incident.state == "active", Duty.modality == "may", Duty.past.is_(False),
+        Duty.state.in_(("open", "acknowledged")), Duty.due < at,
+        ~exists().where(DutyEvent.duty_id == Duty.id,
+                        DutyEvent.from_state == DutyEvent.to_state)).distinct()).all()
     # A recurring duty whose latest occurrence has come due has a next one to give.
     recurring = session.scalars(select(Incident.id).join(Duty).where(
         Incident.state == "active", Duty.occurrence.is_not(None), Duty.state != "superseded",
         Duty.due <= at).distinct()).all()
     overdue = []
-    for incident_id in sorted(set(candidates) | set(recurring)):
+    for incident_id in sorted(set(candidates) | set(recurring) | set(lapsing)):
         incident = lock_incident(session, incident_id)
-        if incident.state != "active" or not (any(_overdue(d, at) for d in incident.duties)
+        if incident.state != "active" or not (any(_overdue(d, at) or _lapsing(d, at)
+                                                  for d in incident.duties)
                                               or _next_occurrence_due(incident, at)):
             continue
         overdue.append(incident)
         message = incident.latest_message
         parsed = latest_facts(incident)
         evaluation, revisions = evaluate_in_store(session, parsed, at, incident)
+        lapse_only = (any(_lapsing(d, at) for d in incident.duties)
+                      and not any(_overdue(d, at) for d in incident.duties))
         counts, _ = sync_duties(session, incident, message, evaluation, revisions, None, at,
-                                "re-evaluated after a breach")
+                                f"re-evaluated after a {'lapse' if lapse_only else 'breach'}")
         record(session, None, "incident.reevaluate", incident, at=at, incident=incident.key,
                reason="duties past their due time", **counts)
     return list(overdue)

@@ -12,7 +12,8 @@ from sqlalchemy.types import TypeDecorator
 
 ROLES = ("drafter", "coordinator", "partner", "admin")
 AGREEMENT_STATES = ("draft", "out_for_signature", "executed")
-DUTY_STATES = ("open", "acknowledged", "fulfilled", "declined", "waived", "breached", "superseded")
+DUTY_STATES = ("open", "acknowledged", "fulfilled", "declined", "waived", "breached", "lapsed",
+               "superseded")
 
 
 class UTCDateTime(TypeDecorator):

@@ -19,7 +19,8 @@ from agreements.models import Incident, User
 from engine.evaluator import Duty, evaluate
 from engine.incidents import IncidentError
 
-_COMPARED = ("modality", "action", "role", "due", "costs", "to")  # v2: whom it is owed to
+# v2: whom it is owed to, and (evaluated as of a later time) its status and what follows it
+_COMPARED = ("modality", "action", "role", "due", "costs", "to", "status", "consequence")
 
 
 @dataclass(frozen=True)
@@ -53,19 +54,24 @@ class IncidentDiff:
                 "unchanged": self.unchanged, "note": self.note}
 
 
-def _duties(agreements, parsed, excluded=None) -> dict:
+def _duties(agreements, parsed, excluded=None, at: datetime | None = None) -> dict:
+    """(clause, party, occurrence) -> the duty: each occurrence of a recurring duty apart."""
     if not agreements:
         return {}
-    result = evaluate(parsed, agreements, excluded=excluded)
-    return {(d.clause, d.party): d for d in result.duties}
+    result = evaluate(parsed, agreements, at=at, excluded=excluded)
+    return {(d.clause, d.party, d.occurrence or 0): d for d in result.duties}
 
 
 @operation
 def what_if(session: Session, actor: User, slug: str, number: int, *,
-            incident_keys: list[str] | None = None, now: datetime | None = None
-            ) -> list[IncidentDiff]:
+            incident_keys: list[str] | None = None, now: datetime | None = None,
+            as_of: datetime | None = None) -> list[IncidentDiff]:
     """Evaluate past incidents with revision `number` instead of the revision in force (or none),
-    each at its report time, and say whose duties would be added, removed or changed."""
+    each at its report time, and say whose duties would be added, removed or changed.
+
+    With `as_of`, each incident reported before it is evaluated at that time instead: what
+    its clock would have brought by then (occurrences of recurring duties, breaches and
+    lapses, the duties that follow them, and consequences) is compared too."""
     require_role(actor, "drafter", "coordinator", "admin", doing="run a what-if evaluation")
     at = moment(now)
     agreement = get_agreement(session, slug)
@@ -89,9 +95,10 @@ def what_if(session: Session, actor: User, slug: str, number: int, *,
     for incident in incidents:
         diff = IncidentDiff(incident.key)
         parsed = parse_incident(incident.latest_message.received)
+        when = as_of if as_of is not None and as_of > incident.reported_at else None
         try:
-            before = _duties(baseline, parsed)
-            after = _duties(draft, parsed)
+            before = _duties(baseline, parsed, at=when)
+            after = _duties(draft, parsed, at=when)
         except IncidentError as exc:
             diff.note = "cannot be compared: " + "; ".join(exc.messages)
             diffs.append(diff)

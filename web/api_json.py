@@ -9,7 +9,7 @@ from flask import url_for
 
 from agreements import compiled as cache
 from agreements.access import can_see_duty, can_see_revision
-from agreements.duties import effective_state
+from agreements.duties import consequence, effective_state
 from agreements.models import Agreement, Duty, Incident, Revision, User
 from dsl.errors import CompactError
 from web.db import db
@@ -131,7 +131,10 @@ def revision_json(revision: Revision, *, detail: bool = False) -> dict:
 
 def duty_json(duty: Duty, now: datetime | None = None) -> dict:
     out = duty.as_dict()
-    out["effective_state"] = effective_state(duty, now)
+    out["effective_state"] = state = effective_state(duty, now)
+    otherwise = consequence(duty, state)
+    if otherwise is not None:  # a key added, as the evaluation JSON has it
+        out["consequence"] = otherwise
     out["created_at"] = _time(duty.created_at)
     out["fulfilled_at"] = _time(duty.fulfilled_at)
     out["superseded_at"] = _time(duty.superseded_at)

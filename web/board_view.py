@@ -40,12 +40,14 @@ def reach_detail(reaches) -> str:
 
 
 def table_context(rows_in_view, query, states, actions, names, reach, now, here,
-                  incident_key: str) -> dict:
-    """The rows (flat, or in folding groups) as HTML, with the links of the column headers."""
+                  incident_key: str, owed_to=None, otherwise=None) -> dict:
+    """The rows (flat, or in folding groups) as HTML, with the links of the column headers.
+    `owed_to` and `otherwise`: duty id -> whom it is owed to, and what follows its breach or
+    lapse (the row shows them under the action)."""
     reached = {d.id: glance.reach_label(reach.get(d.id)) for r in rows_in_view for d in r.duties}
     rows = glance.sort_rows(rows_in_view, query, states, names, reached)
     groups = glance.group_rows(rows, query.group, names) if query.group else None
-    context = marker_context()
+    context = {**marker_context(), "owed_to": owed_to or {}, "otherwise": otherwise or {}}
     html = _rows_html([r for g in groups for r in g.rows] if groups else rows, states, actions,
                       names, reach, reached, now, context)
 
@@ -99,6 +101,8 @@ def _rows_html(rows, states, actions, names, reach, reached, now, context) -> di
             lead.due is not None and lead.due < now, lead.past,
             tuple(tuple(actions[d.id]) for d in row.duties),
             tuple(names.get(d.party_id, d.party_id) for d in row.duties),
+            tuple(names.get(p, p) for p in context["owed_to"].get(row.lead.id, ())),
+            context["otherwise"].get(row.lead.id),
             tuple(reached[d.id] for d in row.duties),
             tuple(tuple(reach.get(d.id, ())) for d in row.duties),  # Reach: frozen, hashable
             context["patterns"], zone))
@@ -115,6 +119,7 @@ def _rows_html(rows, states, actions, names, reach, reached, now, context) -> di
             allowed = actions[row.lead.id] if not row.collapsed else []
             html = template.render({
                 **helpers, **context, "row": row, "d": row.lead, "members": members,
+                "names": names,
                 "state": states[row.lead.id], "allowed": allowed,
                 "quick": next((a for a in allowed if a in QUICK), None),
                 "more": [a for a in allowed if a != next((q for q in allowed if q in QUICK),

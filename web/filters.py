@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from flask_login import current_user
 
 from agreements.clock import utcnow
-from agreements.duties import effective_state
+from agreements.duties import consequence, effective_state
 from agreements.time_zones import organisation_zone_name
 from web import local_time
 
@@ -61,6 +61,7 @@ def register(app) -> None:
                                  local_text=local_time.shown_text,
                                  state_label=lambda s: STATE_LABELS.get(s, s))
     app.jinja_env.globals.update(effective_state=effective_state, now=utcnow,
+                                 consequence_of=consequence,
                                  view_functions=app.view_functions,
                                  zone_label=local_time.zone_label,
                                  times_note=local_time.times_note,

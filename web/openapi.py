@@ -152,11 +152,11 @@ SCHEMAS: dict = {
             "due": NULLABLE_TIME,
             "state": {"type": "string",
                       "enum": ["open", "acknowledged", "fulfilled", "declined", "waived",
-                               "breached", "superseded"],
+                               "breached", "lapsed", "superseded"],
                       "description": "the state on record"},
             "effective_state": {"type": "string",
                                 "enum": ["open", "acknowledged", "fulfilled", "declined",
-                                         "waived", "breached", "superseded"],
+                                         "waived", "breached", "lapsed", "superseded"],
                                 "description": "the state now: a must duty past due and not "
                                                "done is breached even before the breach check "
                                                "records it"},
@@ -172,6 +172,9 @@ SCHEMAS: dict = {
             "to": {"type": "array", "items": {"type": "string"},
                    "description": "the parties the duty is owed to, when its clause names them; "
                                   "their partners see the duty, read only"},
+            "consequence": {"type": "string",
+                            "description": "a breached or lapsed duty: what follows, from its "
+                                           "clause's `otherwise`"},
             "created_at": TIME,
             "fulfilled_at": NULLABLE_TIME,
             "superseded_at": NULLABLE_TIME,

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from agreements.errors import OperationError
 
-STATES = ("breached", "open", "acknowledged", "fulfilled", "declined", "waived")
+STATES = ("breached", "open", "acknowledged", "fulfilled", "declined", "waived", "lapsed")
 LIVE = ("breached", "open", "acknowledged")
 MODALITIES = ("must", "may", "must not")
 SORTS = ("due", "party", "clause", "modality", "action", "countdown", "state", "reached")

@@ -16,15 +16,17 @@ from sqlalchemy.orm import Session, selectinload
 from agreements.access import visible_duties
 from agreements.clock import moment
 from agreements.dissemination.models import ChannelMessage
-from agreements.duties import effective_state
+from agreements.duties import consequence, effective_state
 from agreements.models import Duty, DutyEvent, Incident, Organisation, Revision, User
 from agreements.reports.facts import facts_of
 
 # Timeline kinds, in the order entries of the same moment are listed.
-KINDS = ("message", "duty", "escalation", "acknowledgement", "state", "breach", "channel")
+KINDS = ("message", "duty", "escalation", "acknowledgement", "state", "breach", "lapse",
+         "channel")
 KIND_LABELS = {"message": "Message received", "duty": "Duty given",
                "escalation": "Escalation", "acknowledgement": "Acknowledged",
-               "state": "State change", "breach": "Breach", "channel": "Channel message"}
+               "state": "State change", "breach": "Breach", "lapse": "Lapse",
+               "channel": "Channel message"}
 SYSTEM = "the system"
 
 
@@ -54,6 +56,10 @@ class DutyLine:
     escalation_of: int | None
     given_at: datetime
     history: tuple[Action, ...]
+    escalation_after: str = "breach"  # of an escalation: "breach", or "lapse" of a permission
+    consequence: str | None = None  # a breached or lapsed duty's `otherwise`
+    owed_to: tuple[str, ...] = ()  # the names of the parties it is owed to (`to ...`)
+    occurrence: int | None = None  # of a recurring duty
 
     @property
     def acknowledged(self) -> Action | None:
@@ -148,7 +154,11 @@ def situation_report(session: Session, user: User, incident: Incident,
             agreement=duty.agreement_slug, clause=duty.clause, title=duty.title,
             modality=duty.modality, action=duty.action, due=duty.due,
             state=effective_state(duty, at), escalation_of=duty.escalation_of_id,
-            given_at=duty.created_at, history=history))
+            given_at=duty.created_at, history=history,
+            escalation_after=_answered(session, duty),
+            consequence=consequence(duty, effective_state(duty, at), session),
+            owed_to=tuple(names.get(p, p) for p in duty.owed_to or ()),
+            occurrence=duty.occurrence))
     posted = session.scalars(select(ChannelMessage).where(ChannelMessage.incident_id == incident.id)
                              .options(selectinload(ChannelMessage.author))
                              .order_by(ChannelMessage.posted_at, ChannelMessage.id)).all()
@@ -163,14 +173,22 @@ def situation_report(session: Session, user: User, incident: Incident,
     return report
 
 
+def _answered(session: Session, duty: Duty) -> str:
+    """What an escalation duty follows: the breach of a `must`, or the lapse of a `may`."""
+    if duty.escalation_of_id is None:
+        return "breach"
+    answered = session.get(Duty, duty.escalation_of_id)
+    return "lapse" if answered is not None and answered.modality == "may" else "breach"
+
+
 def _duty_words(line: DutyLine) -> str:
     return f"{line.party}: {line.modality} {line.action} ({line.agreement} › {line.clause})"
 
 
 def timeline(incident: Incident, lines: list[DutyLine], messages: list[Posted]) -> list[Entry]:
     """Everything that happened to the incident, oldest first: messages received, duties given
-    (escalations marked), acknowledgements and other changes of state, breaches, and the
-    channel's messages."""
+    (escalations marked), acknowledgements and other changes of state, breaches, lapses of
+    permissions, and the channel's messages."""
     entries: list[Entry] = []
     for m in incident.messages:
         kind = "CAP alert" if m.format == "cap" else "JSON incident"
@@ -183,12 +201,12 @@ def timeline(incident: Incident, lines: list[DutyLine], messages: list[Posted]) 
                 due = (f", due {line.due.astimezone(timezone.utc):%Y-%m-%d %H:%M UTC}"
                        if line.due else "")
                 kind = "escalation" if line.escalation_of is not None else "duty"
-                after = (f" after the breach of duty {line.escalation_of}"
+                after = (f" after the {line.escalation_after} of duty {line.escalation_of}"
                          if line.escalation_of is not None else "")
                 entries.append(Entry(action.at, kind, f"{_duty_words(line)}{due}{after}",
                                      action.actor, action.note, line.id))
                 continue
-            kind = {"acknowledged": "acknowledgement", "breached": "breach"}.get(
+            kind = {"acknowledged": "acknowledgement", "breached": "breach", "lapsed": "lapse"}.get(
                 action.to_state, "state")
             entries.append(Entry(action.at, kind,
                                  f"{_duty_words(line)}: {action.from_state} → {action.to_state}",

@@ -73,7 +73,7 @@ def test_a_column_header_sorts_by_it_and_then_turns_its_direction():
 
 @pytest.mark.parametrize("args, message", [
     ([("state", "late")], "'state' is one of breached, open, acknowledged, fulfilled, declined, "
-                          "waived, not 'late'"),
+                          "waived, lapsed, not 'late'"),
     ([("modality", "shall")], "'modality' is one of must, may, must not, not 'shall'"),
     ([("sort", "colour")], "'sort' is one of due, party, clause, modality, action, countdown, "
                            "state, reached, not 'colour'"),

@@ -250,7 +250,7 @@ def test_an_address_the_board_does_not_know_is_refused_with_400(people, executed
             ("sort=colour", "'sort' is one of due, party, clause, modality, action, countdown, "
                             "state, reached, not 'colour'"),
             ("state=late", "'state' is one of breached, open, acknowledged, fulfilled, "
-                           "declined, waived, not 'late'"),
+                           "declined, waived, lapsed, not 'late'"),
             ("group=agency", "'group' is one of party, clause, none, not 'agency'"),
             ("dir=sideways", "'dir' is one of asc, desc, not 'sideways'"),
             ("q=" + "x" * 201, "'q' is at most 200 characters of text"),

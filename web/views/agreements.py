@@ -492,6 +492,8 @@ def _format_value(name: str, value) -> str:
         return ", ".join(f"{p} {round(s * 100):g}%" for p, s in value) if value else "none"
     if name == "to":  # whom the duty is owed to (v2)
         return ", ".join(value) if value else "nobody named"
+    if name == "consequence":  # the `otherwise` of a breached or lapsed duty (v2)
+        return value if value else "none"
     return "—" if value in (None, "") else str(value)
 
 
@@ -504,7 +506,10 @@ def what_if(slug: str, number: int):
     incidents = visible_incidents(db(), user)
     selected = [k for k in request.form.getlist("incident") if k] if request.method == "POST" \
         else []
-    diffs = run_what_if(db(), user, slug, number, incident_keys=selected or None)
+    as_of_text = (request.form.get("as_of") if request.method == "POST"
+                  else request.args.get("as_of")) or ""
+    as_of = _what_if_time(as_of_text.strip())
+    diffs = run_what_if(db(), user, slug, number, incident_keys=selected or None, as_of=as_of)
     names = {p: n for p, n in revision.parties}
     baseline = agreement.executed_revision
     if baseline is not None:
@@ -521,7 +526,20 @@ def what_if(slug: str, number: int):
     return render_template(
         "agreements/what_if.html", agreement=agreement, revision=revision, baseline=baseline,
         results=results, incidents=incidents, selected=set(selected), names=names,
-        differing=sum(1 for d in diffs if d.differs))
+        differing=sum(1 for d in diffs if d.differs), as_of=as_of, as_of_text=as_of_text.strip())
+
+
+def _what_if_time(text: str):
+    """The what-if's optional "as of" time (RFC 3339 with an offset); None when not given."""
+    from dsl.timestamps import parse_time
+    if not text:
+        return None
+    try:
+        return parse_time(text)
+    except ValueError:
+        message = (f"'as of' must be a time with an offset, such as 2026-03-14T08:00:00Z; "
+                   f"'{text[:40]}' is not")
+        raise Invalid(message, [message])
 
 
 # ---------------------------------------------------------------- publish and PDF

@@ -15,8 +15,8 @@ from agreements import clock
 from agreements.access import (can_see_duty, can_see_incident, owed_duty_ids, require_role,
                                visible_duties, visible_incidents)
 from agreements.cancellation import cancel_incident
-from agreements.duties import (CLOSED_STATES, TRANSITIONS, change_duty, effective_state,
-                               get_duty, refusal)
+from agreements.duties import (CLOSED_STATES, TRANSITIONS, beneficiaries, change_duty,
+                               consequence, effective_state, get_duty, refusal)
 from agreements.dissemination.channel import board_context as channel_board_context
 from agreements.dissemination.status import board_version, gaps, reach_of
 from agreements.errors import Conflict, Invalid, NotFound, OperationError
@@ -356,7 +356,10 @@ def board(key: str):
         table = board_view.table_context(
             glance.collapse_prohibitions(shown) if query.group != "party"
             else [glance.Row([d]) for d in shown],
-            query, states, actions, names, reach, now, here, incident.key)
+            query, states, actions, names, reach, now, here, incident.key,
+            owed_to=beneficiaries(session, [d.id for d in shown]),
+            otherwise={d.id: consequence(d, states[d.id], session) for d in shown
+                       if states[d.id] in ("breached", "lapsed")})
     by_party: dict[str, list] = {}
     for duty in current:
         by_party.setdefault(duty.party_id, []).append(duty)
@@ -386,7 +389,7 @@ def board(key: str):
 
 BOARD_COLUMNS = (Duty.id, Duty.party_id, Duty.state, Duty.due, Duty.modality, Duty.exercise,
                  Duty.agreement_slug, Duty.clause, Duty.costs, Duty.revision_id, Duty.past,
-                 Duty.title, Duty.action, Duty.occurrence)
+                 Duty.title, Duty.action, Duty.occurrence, Duty.content_hash)
 
 
 def _duty_cards(session, groups, states, actions, names, now, here,

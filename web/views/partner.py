@@ -29,7 +29,7 @@ from web.views.incidents import (_party_names, _refresh_breaches, _state_order,
 
 bp = Blueprint("partner", __name__)
 
-CLOSED_STATES = ("fulfilled", "declined", "waived")
+CLOSED_STATES = ("fulfilled", "declined", "waived", "lapsed")  # lapsed: a permission unused
 
 
 @bp.before_request
