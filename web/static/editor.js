@@ -74,6 +74,8 @@
     });
   }
 
+  window.compactEditorPost = post;  // editor-tools.js (Format, completion) asks the same way
+
   function failure(answer) {
     if (answer.body && answer.body.error) { return answer.body.error.message; }
     return "the server answered " + answer.status;
