@@ -44,6 +44,30 @@ def app(tmp_path, monkeypatch):
     app.extensions["compact.engine"].dispose()
 
 
+def app_on(request, tmp_path, monkeypatch, database: str):
+    """The app on a fresh SQLite file (`database` "sqlite") or on the session's PostgreSQL
+    database emptied ("postgresql"; skipped when PostgreSQL is not reachable), for the tests
+    that must hold on both databases."""
+    from sqlalchemy import text
+    from agreements.models import Base
+    monkeypatch.setenv("COMPACT_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    compiled.clear()
+    if database == "sqlite":
+        url = f"sqlite:///{tmp_path / 'web.sqlite'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+        if url is None:
+            pytest.skip("PostgreSQL is not reachable here")
+    app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "DATABASE_URL": url,
+                      "SECRET_KEY": "test"})
+    if database == "postgresql":
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        with app.extensions["compact.engine"].begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    return app
+
+
 @pytest.fixture
 def session(app):
     """The database session of an app context held through the test, for arranging and

@@ -8,16 +8,16 @@ from datetime import timedelta
 
 import lxml.html
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import event, select
 
-from agreements import clock, compiled
+from agreements import clock
 from agreements.errors import Invalid
-from agreements.models import ApiToken, Base, Incident
+from agreements.models import ApiToken, Incident
 from agreements.tokens import create_token, expiry_from_text
 from tests.agreements.conftest import make_people, postgres_url  # noqa: F401 - a fixture
-from web.app import create_app, db
+from web.app import db
 
-from .conftest import ALERT, T0, TASK_FORCE_ID
+from .conftest import ALERT, T0, TASK_FORCE_ID, app_on
 from .test_api import assert_error
 
 clock_now = {"now": T0}
@@ -178,21 +178,7 @@ def test_the_last_use_is_written_at_most_once_a_minute(app, session, people, exe
 def store(request, tmp_path, monkeypatch):
     """(app, session, a coordinator) on a fresh SQLite file or on the session's PostgreSQL
     database emptied, for the UPDATE that records the last use on both databases."""
-    monkeypatch.setenv("COMPACT_INSTANCE_PATH", str(tmp_path / "instance"))
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    compiled.clear()
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'tokens.sqlite'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-        if url is None:
-            pytest.skip("PostgreSQL is not reachable here")
-    app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "DATABASE_URL": url,
-                      "SECRET_KEY": "test"})
-    if request.param == "postgresql":
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        with app.extensions["compact.engine"].begin() as connection:
-            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    app = app_on(request, tmp_path, monkeypatch, request.param)
     with app.app_context():
         session = db()
         people = make_people(session, ["lakeside"])

@@ -8,17 +8,16 @@ import json
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
-from agreements import clock, compiled
-from agreements.models import Base, Duty, DutyEvent, Incident
+from agreements import clock
+from agreements.models import Duty, DutyEvent, Incident
 from agreements.users import create_token
 from engine import limits
 from engine.incidents import IncidentError, load_incident
 from tests.agreements.conftest import LIBRARY, postgres_url  # noqa: F401 - a fixture
-from web.app import create_app
 
-from .conftest import ALERT, login
+from .conftest import ALERT, app_on, login
 
 TORNADO = json.loads((LIBRARY / "incidents" / "harmon-tornado-warning.json").read_text())
 ALERT_ID = "CO-NWS-2026-0618-FFW-001"
@@ -33,21 +32,7 @@ def frozen_clock(monkeypatch):
 @pytest.fixture(params=["sqlite", "postgresql"])
 def app(request, tmp_path, monkeypatch):
     """The app on a fresh SQLite file, or on the session's PostgreSQL database emptied."""
-    monkeypatch.setenv("COMPACT_INSTANCE_PATH", str(tmp_path / "instance"))
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    compiled.clear()
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'web.sqlite'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-        if url is None:
-            pytest.skip("PostgreSQL is not reachable here")
-    app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "DATABASE_URL": url,
-                      "SECRET_KEY": "test"})
-    if request.param == "postgresql":
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        with app.extensions["compact.engine"].begin() as connection:
-            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    app = app_on(request, tmp_path, monkeypatch, request.param)
 
     @app.before_request
     def sign_in_afresh():
